@@ -47,6 +47,8 @@ export interface XmlElement {
   name: string;
   attributes: XmlAttribute[];
   children: XmlElement[];
+  /** Character data inside the element (CDATA chunks), e.g. <domain>example.com</domain>; undefined when none. */
+  text?: string;
   lineNumber?: number;
 }
 
