@@ -21,7 +21,7 @@ export const INLINE_HASH_MAX_BYTES = 8 * 1024 * 1024;
 /** Chunk buffers in circulation: the reader runs at most this far ahead of SHA-256 (~16 MiB). */
 const MAX_CHUNKS_IN_FLIGHT = 16;
 
-class HashError extends Error {
+export class HashError extends Error {
   constructor(readonly code: string, message: string) {
     super(message);
   }
@@ -204,14 +204,30 @@ const started = new Map<string, Promise<FileDigests>>();
  * argument before it loads the parsers, so the hash runs while the rest starts up.
  */
 export function startHash(path: string): Promise<FileDigests> {
-  const key = resolve(path);
-  let p = started.get(key);
-  if (!p) {
-    p = hashNow(key);
-    p.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection here
-    started.set(key, p);
-  }
-  return p;
+  return startHashes([path])[0]!;
+}
+
+/** Starts several; when they add up to more than a few megabytes they go to the hashing threads. */
+export function startHashes(paths: readonly string[]): Promise<FileDigests>[] {
+  const keys = paths.map((p) => resolve(p));
+  const sizes = keys.map((k) => {
+    try {
+      return statSync(k).size;
+    } catch {
+      return 0; // hashNow reports the real error
+    }
+  });
+  const fresh = sizes.reduce((sum, s, i) => sum + (started.has(keys[i]!) ? 0 : s), 0);
+  const usePool = pool !== undefined || fresh > INLINE_HASH_MAX_BYTES;
+  return keys.map((key) => {
+    let p = started.get(key);
+    if (!p) {
+      p = hashNow(key, usePool);
+      p.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection here
+      started.set(key, p);
+    }
+    return p;
+  });
 }
 
 /** Takes the memoized hash out of the table so a later scan of a changed file hashes again. */
@@ -222,17 +238,15 @@ export function takeHash(path: string): Promise<FileDigests> {
   return p;
 }
 
-async function hashNow(path: string): Promise<FileDigests> {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new HashError(err.code ?? 'EIO', err.message);
-  }
-  if (size <= INLINE_HASH_MAX_BYTES) {
-    await Promise.resolve(); // keep it asynchronous for callers that start several at once
-    return hashFileSync(path);
+async function hashNow(path: string, usePool: boolean): Promise<FileDigests> {
+  if (!usePool) {
+    await Promise.resolve(); // keep it asynchronous like the threaded path
+    try {
+      return hashFileSync(path);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new HashError(err.code ?? 'EIO', err.message);
+    }
   }
   pool ??= new HashPool();
   return pool.hash(path);
