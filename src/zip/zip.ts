@@ -60,6 +60,11 @@ const FLAG_UTF8 = 0x0800;
 export const METHOD_STORED = 0;
 export const METHOD_DEFLATED = 8;
 
+/** Deflate worst case: a stored block (5-byte header) per 65535 bytes, plus slack for headers/padding. */
+const DEFLATE_STORED_BLOCK = 65535;
+const DEFLATE_BLOCK_OVERHEAD = 5;
+const DEFLATE_SLACK_BYTES = 1024;
+
 /** Reads larger than this are split so a single huge entry never needs one giant buffer. */
 const MAX_SINGLE_READ_BYTES = 16 * 1024 * 1024;
 
@@ -109,6 +114,8 @@ function u64(buf: Buffer, at: number, what: string): number {
 
 interface EndRecord {
   eocdOffset: number;
+  /** Where the central directory must end: the zip64 end record when there is one, else the EOCD. */
+  cdEndLimit: number;
   entries: number;
   cdSize: number;
   cdOffset: number;
@@ -153,6 +160,7 @@ function readEnd(source: ByteSource, tail: Buffer, tailStart: number, at: number
   const commentLength = tail.readUInt16LE(at + EOCD_COMMENT_LENGTH);
   const comment = Buffer.from(tail.subarray(at + EOCD_MIN_SIZE, at + EOCD_MIN_SIZE + commentLength));
   const needs64 = entries === 0xffff || cdSize === U32_MAX || cdOffset === U32_MAX;
+  let cdEndLimit = eocdOffset;
   if (eocdOffset >= ZIP64_LOCATOR_SIZE) {
     const loc = source.read(eocdOffset - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE);
     if (loc.readUInt32LE(0) === ZIP64_LOCATOR_SIGNATURE) {
@@ -164,11 +172,13 @@ function readEnd(source: ByteSource, tail: Buffer, tailStart: number, at: number
       cdSize = u64(rec, ZIP64_EOCD_CD_SIZE, 'zip64 central directory size');
       cdOffset = u64(rec, ZIP64_EOCD_CD_OFFSET, 'zip64 central directory offset');
       anomalies.push({ code: 'ZIP_ZIP64', detail: 'the archive uses zip64 records (Android reads them only since API 30)', offset: z64 });
+      // The zip64 record and its locator sit between the directory and the EOCD: not a gap.
+      if (z64 < eocdOffset) cdEndLimit = z64;
     } else if (needs64) {
       throw corrupt('the end record points to zip64 records but no zip64 locator precedes it', eocdOffset);
     }
   }
-  return { eocdOffset, entries, cdSize, cdOffset, comment };
+  return { eocdOffset, cdEndLimit, entries, cdSize, cdOffset, comment };
 }
 
 export function openZip(source: ByteSource, limits: Limits = DEFAULT_LIMITS): ZipArchive {
@@ -182,13 +192,13 @@ export function openZip(source: ByteSource, limits: Limits = DEFAULT_LIMITS): Zi
   // offset by the difference; Android does not, so such a file would not install, but we can still read it.
   let shift = 0;
   const expectedCdEnd = end.cdOffset + end.cdSize;
-  if (expectedCdEnd > end.eocdOffset) {
-    throw corrupt(`central directory (${end.cdSize} bytes at ${end.cdOffset}) overlaps the end record at ${end.eocdOffset}`, end.cdOffset);
+  if (expectedCdEnd > end.cdEndLimit) {
+    throw corrupt(`central directory (${end.cdSize} bytes at ${end.cdOffset}) overlaps the end record at ${end.cdEndLimit}`, end.cdOffset);
   }
-  if (expectedCdEnd < end.eocdOffset) {
-    const gap = end.eocdOffset - expectedCdEnd;
+  if (expectedCdEnd < end.cdEndLimit) {
+    const gap = end.cdEndLimit - expectedCdEnd;
     const atStated = end.cdSize >= 4 && source.read(end.cdOffset, 4).readUInt32LE(0) === CD_SIGNATURE;
-    const shifted = end.eocdOffset - end.cdSize;
+    const shifted = end.cdEndLimit - end.cdSize;
     if (!atStated && end.cdSize >= 4 && source.read(shifted, 4).readUInt32LE(0) === CD_SIGNATURE) {
       shift = gap;
       anomalies.push({
@@ -302,6 +312,7 @@ function makeArchive(source: ByteSource, entries: ZipEntry[], cdOffset: number, 
     }
     if (e.localHeaderOffset < firstLocal) firstLocal = e.localHeaderOffset;
   }
+  noteOverlaps(entries, anomalies);
   const prependedBytes = entries.length === 0 ? 0 : firstLocal;
   if (prependedBytes > 0) {
     anomalies.push({
@@ -323,6 +334,33 @@ function makeArchive(source: ByteSource, entries: ZipEntry[], cdOffset: number, 
     inflatedTotal: 0,
     get: (name: string) => byName.get(name),
   };
+}
+
+/**
+ * Central records whose local data ranges overlap: several names sharing one compressed stream is how
+ * non-recursive zip bombs multiply their output, and a way to show different tools different files.
+ * The extent used (local header without name/extra, plus compressed size) is a lower bound, so a hit is real.
+ */
+function noteOverlaps(entries: readonly ZipEntry[], anomalies: Anomaly[]): void {
+  const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  let overlaps = 0;
+  let first: ZipEntry | undefined;
+  for (let i = 1; i < byOffset.length; i++) {
+    const prev = byOffset[i - 1]!;
+    const cur = byOffset[i]!;
+    if (cur.localHeaderOffset < prev.localHeaderOffset + LOCAL_HEADER_SIZE + prev.compressedSize) {
+      overlaps++;
+      first ??= cur;
+    }
+  }
+  if (first) {
+    anomalies.push({
+      code: 'ZIP_OVERLAPPING_ENTRIES',
+      detail: `${overlaps} central directory record(s) point into another entry's local data (zip bomb or parser-confusion trick)`,
+      entry: first.name,
+      offset: first.localHeaderOffset,
+    });
+  }
 }
 
 /** Absolute offset of an entry's data, from its local header. Mismatches are noted, not fatal. */
@@ -365,6 +403,11 @@ export function readEntry(zip: ZipArchive, entry: ZipEntry, maxBytes: number = z
   if (declared > maxBytes) {
     throw new LimitError('maxEntryInflatedBytes', `entry ${entry.name} declares ${declared} bytes, the limit is ${maxBytes}`);
   }
+  // Deflate never needs much more input than output (stored blocks cost 5 bytes per 64 KiB), so a
+  // compressed size far above the cap cannot yield an acceptable entry: refuse before reading it into memory.
+  if (entry.method !== METHOD_STORED && entry.compressedSize > maxBytes + DEFLATE_SLACK_BYTES + Math.ceil(maxBytes / DEFLATE_STORED_BLOCK) * DEFLATE_BLOCK_OVERHEAD) {
+    throw new LimitError('maxEntryInflatedBytes', `entry ${entry.name}: ${entry.compressedSize} compressed bytes, more than any deflate stream of at most ${maxBytes} bytes needs`);
+  }
   const dataOffset = entryDataOffset(zip, entry);
   if (dataOffset + entry.compressedSize > zip.source.size) {
     throw new EduscanError('E_ZIP_ENTRY', `entry ${entry.name}: ${entry.compressedSize} bytes of data at ${dataOffset} run past the end of the file (${zip.source.size} bytes)`, { offset: dataOffset });
@@ -381,7 +424,13 @@ export function readEntry(zip: ZipArchive, entry: ZipEntry, maxBytes: number = z
     if (entry.method !== METHOD_DEFLATED) {
       noteOnce(zip, 'ZIP_UNKNOWN_METHOD', `compression method ${entry.method} is treated as deflate, as Android does`, entry.name);
     }
-    const cap = Math.min(maxBytes, limits.maxTotalInflatedBytes - zip.inflatedTotal, Math.max(entry.compressedSize, 1) * limits.maxCompressionRatio);
+    // Name the cap that binds, so the message says which limit to raise.
+    const caps: [keyof Limits, number][] = [
+      ['maxEntryInflatedBytes', maxBytes],
+      ['maxTotalInflatedBytes', limits.maxTotalInflatedBytes - zip.inflatedTotal],
+      ['maxCompressionRatio', Math.max(entry.compressedSize, 1) * limits.maxCompressionRatio],
+    ];
+    const [capName, cap] = caps.reduce((a, b) => (b[1] < a[1] ? b : a));
     if (cap <= 0) {
       throw new LimitError('maxTotalInflatedBytes', `reading ${entry.name} would pass the limit of ${limits.maxTotalInflatedBytes} inflated bytes per scan`);
     }
@@ -390,7 +439,7 @@ export function readEntry(zip: ZipArchive, entry: ZipEntry, maxBytes: number = z
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new LimitError('maxEntryInflatedBytes', `entry ${entry.name} inflates past ${cap} bytes (declared ${entry.uncompressedSize}, compressed ${entry.compressedSize}): zip bomb?`);
+        throw new LimitError(capName, `entry ${entry.name} inflates past ${cap} bytes (${capName}; declared ${entry.uncompressedSize}, compressed ${entry.compressedSize}): zip bomb?`);
       }
       throw new EduscanError('E_ZIP_ENTRY', `entry ${entry.name}: cannot inflate ${entry.compressedSize} bytes at offset ${dataOffset}: ${err.message}`, { offset: dataOffset, cause: e });
     }
