@@ -161,22 +161,21 @@ function readEnd(source: ByteSource, tail: Buffer, tailStart: number, at: number
   const comment = Buffer.from(tail.subarray(at + EOCD_MIN_SIZE, at + EOCD_MIN_SIZE + commentLength));
   const needs64 = entries === 0xffff || cdSize === U32_MAX || cdOffset === U32_MAX;
   let cdEndLimit = eocdOffset;
-  if (eocdOffset >= ZIP64_LOCATOR_SIZE) {
-    const loc = source.read(eocdOffset - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE);
-    if (loc.readUInt32LE(0) === ZIP64_LOCATOR_SIGNATURE) {
-      const z64 = u64(loc, ZIP64_LOCATOR_EOCD_OFFSET, 'zip64 end record offset');
-      if (z64 + ZIP64_EOCD_SIZE > source.size) throw corrupt(`zip64 end record at ${z64} lies beyond the file (${source.size} bytes)`, z64);
-      const rec = source.read(z64, ZIP64_EOCD_SIZE);
-      if (rec.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) throw corrupt(`zip64 end record signature missing at offset ${z64}`, z64);
-      entries = u64(rec, ZIP64_EOCD_ENTRIES_TOTAL, 'zip64 entry count');
-      cdSize = u64(rec, ZIP64_EOCD_CD_SIZE, 'zip64 central directory size');
-      cdOffset = u64(rec, ZIP64_EOCD_CD_OFFSET, 'zip64 central directory offset');
-      anomalies.push({ code: 'ZIP_ZIP64', detail: 'the archive uses zip64 records (Android reads them only since API 30)', offset: z64 });
-      // The zip64 record and its locator sit between the directory and the EOCD: not a gap.
-      if (z64 < eocdOffset) cdEndLimit = z64;
-    } else if (needs64) {
-      throw corrupt('the end record points to zip64 records but no zip64 locator precedes it', eocdOffset);
-    }
+  const loc = eocdOffset >= ZIP64_LOCATOR_SIZE ? source.read(eocdOffset - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE) : undefined;
+  // Checked even when the file is too short for a locator: 0xffff entries must then not be taken literally.
+  if (loc && loc.readUInt32LE(0) === ZIP64_LOCATOR_SIGNATURE) {
+    const z64 = u64(loc, ZIP64_LOCATOR_EOCD_OFFSET, 'zip64 end record offset');
+    if (z64 + ZIP64_EOCD_SIZE > source.size) throw corrupt(`zip64 end record at ${z64} lies beyond the file (${source.size} bytes)`, z64);
+    const rec = source.read(z64, ZIP64_EOCD_SIZE);
+    if (rec.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) throw corrupt(`zip64 end record signature missing at offset ${z64}`, z64);
+    entries = u64(rec, ZIP64_EOCD_ENTRIES_TOTAL, 'zip64 entry count');
+    cdSize = u64(rec, ZIP64_EOCD_CD_SIZE, 'zip64 central directory size');
+    cdOffset = u64(rec, ZIP64_EOCD_CD_OFFSET, 'zip64 central directory offset');
+    anomalies.push({ code: 'ZIP_ZIP64', detail: 'the archive uses zip64 records (Android reads them only since API 30)', offset: z64 });
+    // The zip64 record and its locator sit between the directory and the EOCD: not a gap.
+    if (z64 < eocdOffset) cdEndLimit = z64;
+  } else if (needs64) {
+    throw corrupt('the end record points to zip64 records but no zip64 locator precedes it', eocdOffset);
   }
   return { eocdOffset, cdEndLimit, entries, cdSize, cdOffset, comment };
 }
