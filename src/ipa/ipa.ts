@@ -1,0 +1,336 @@
+// IPA (or .app.zip) to facts: the main bundle's Info.plist and its zh-Hans InfoPlist.strings, ATS,
+// embedded.mobileprovision, privacy manifests, embedded bundles and the main Mach-O executable.
+// Only the main Info.plist is essential: everything else that is missing or damaged becomes an anomaly.
+import { EduscanError, LimitError, isEduscanError, type Anomaly } from '../errors.js';
+import type { AtsFacts, EmbeddedBundleFacts, IosFacts, PrivacyManifestFacts, ProvisioningFacts } from '../facts/ios-schema.js';
+import type { PermissionFacts } from '../facts/schema.js';
+import type { Limits } from '../limits.js';
+import { readEntry, type ZipArchive, type ZipEntry } from '../zip/zip.js';
+import { findAppBundle, looksLikeIpaNames, type AppBundle } from './bundle.js';
+import { parseMachO } from './macho.js';
+import { readProvisioningProfile } from './mobileprovision.js';
+import { MAX_PLIST_BYTES, bool, isDict, parsePlist, scalarString, str, strArray, type PlistContext, type PlistDict, type PlistValue } from './plist.js';
+import { privacyManifestFacts } from './privacy.js';
+import { parseStringsFile, type StringsTable } from './strings.js';
+
+export interface IpaOptions {
+  limits: Limits;
+  anomalies: Anomaly[];
+}
+
+export interface IpaFacts {
+  id: string;
+  versionName?: string;
+  versionCode?: string;
+  label?: string;
+  labelZh?: string;
+  minOs?: string;
+  permissions: PermissionFacts[];
+  ios: IosFacts;
+}
+
+/**
+ * The main executable is inflated whole (its symbol table sits at the end of the image), up to this
+ * cap; larger executables are reported as an anomaly and their binary facts are left out.
+ */
+export const MAX_EXECUTABLE_BYTES = 256 * 1024 * 1024;
+/** Embedded bundles whose Info.plist is read; a hostile archive could hold thousands of tiny ones. */
+const MAX_EMBEDDED_BUNDLES = 2000;
+const MAX_PRIVACY_MANIFESTS = 2000;
+const MAX_LISTED_DYLIBS = 2000;
+const INFO_PLIST = 'Info.plist';
+const PROFILE = 'embedded.mobileprovision';
+const PRIVACY_MANIFEST = 'PrivacyInfo.xcprivacy';
+const INFO_PLIST_STRINGS = 'InfoPlist.strings';
+/** Localisation folders searched for the Simplified Chinese label and usage texts, in this order. */
+const ZH_LPROJ = ['zh-Hans', 'zh_CN', 'zh-Hans-CN', 'zh-CN', 'zh_Hans', 'zh-Hans_CN', 'zh'];
+const USAGE_KEY_RE = /UsageDescription$/;
+const BUNDLE_KINDS: Record<string, EmbeddedBundleFacts['kind']> = {
+  '.framework': 'framework',
+  '.appex': 'appex',
+  '.app': 'app',
+  '.xctest': 'xctest',
+  '.bundle': 'bundle',
+};
+/** Bundles that iOS will not load without an Info.plist. */
+const INFO_REQUIRED: ReadonlySet<EmbeddedBundleFacts['kind']> = new Set(['framework', 'appex', 'app']);
+
+export function looksLikeIpa(zip: ZipArchive): boolean {
+  return looksLikeIpaNames(zip.entries.map((e) => e.name));
+}
+
+export function extractIpaFacts(zip: ZipArchive, opts: IpaOptions): IpaFacts {
+  const { anomalies, limits } = opts;
+  const bundle = findAppBundle(zip);
+  const infoEntry = bundle.files.get(INFO_PLIST);
+  if (infoEntry === undefined) {
+    throw new EduscanError('E_NO_INFO_PLIST', `no Info.plist in the app bundle: expected ${bundle.root}${INFO_PLIST}, found ${bundle.files.size} other files`);
+  }
+  const ctx = (entry: string): PlistContext => ({ limits, anomalies, entry });
+  const infoBytes = readEntry(zip, infoEntry, Math.min(MAX_PLIST_BYTES, limits.maxEntryInflatedBytes));
+  const { value: infoValue, format } = parsePlist(infoBytes, ctx(infoEntry.name));
+  if (!isDict(infoValue)) {
+    throw new EduscanError('E_BAD_PLIST', `${infoEntry.name}: expected a dictionary at the top level, found ${describe(infoValue)}`);
+  }
+  const info = infoValue;
+  const id = str(info.CFBundleIdentifier);
+  if (id === undefined || id === '') {
+    throw new EduscanError('E_BAD_PLIST', `${infoEntry.name}: expected a CFBundleIdentifier string, found ${info.CFBundleIdentifier === undefined ? 'none' : describe(info.CFBundleIdentifier)}`);
+  }
+
+  // Optional parts: each one is read on its own, and a failure costs only that part.
+  const optional = <T>(code: string, entry: string, read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (e) {
+      if (!isEduscanError(e)) throw e;
+      anomalies.push({ code, detail: `${e.code}: ${e.message}`, entry });
+      return undefined;
+    }
+  };
+  const readPlistEntry = (e: ZipEntry): PlistValue => parsePlist(readEntry(zip, e, Math.min(MAX_PLIST_BYTES, limits.maxEntryInflatedBytes)), ctx(e.name)).value;
+
+  const localizations = lprojNames(bundle);
+  const zh = zhStrings(bundle, localizations, (e) => optional('IPA_STRINGS_UNREADABLE', e.name, () => parseStringsFile(readEntry(zip, e, Math.min(MAX_PLIST_BYTES, limits.maxEntryInflatedBytes)), ctx(e.name))));
+
+  const permissions = usageDescriptions(info, zh?.table, anomalies, infoEntry.name);
+  const label = str(info.CFBundleDisplayName) ?? str(info.CFBundleName);
+  const labelZh = zh ? (zh.table.get('CFBundleDisplayName') ?? zh.table.get('CFBundleName')) : undefined;
+
+  const profileEntry = bundle.files.get(PROFILE);
+  let provisioning: ProvisioningFacts | undefined;
+  if (profileEntry !== undefined) {
+    provisioning = optional('IPA_PROFILE_UNREADABLE', profileEntry.name, () =>
+      readProvisioningProfile(readEntry(zip, profileEntry, Math.min(MAX_PLIST_BYTES, limits.maxEntryInflatedBytes)), { ...ctx(profileEntry.name), entry: profileEntry.name }));
+  }
+
+  const embedded = embeddedBundles(bundle, anomalies, (e) => optional('IPA_EMBEDDED_PLIST_UNREADABLE', e.name, () => readPlistEntry(e)));
+  const privacyManifests = privacy(bundle, id, embedded, anomalies, (e) => optional('IPA_PRIVACY_MANIFEST_UNREADABLE', e.name, () => readPlistEntry(e)));
+
+  const executable = str(info.CFBundleExecutable);
+  const macho = executable === undefined ? undefined : readExecutable(zip, bundle, executable, anomalies);
+  if (executable === undefined) anomalies.push({ code: 'IPA_NO_EXECUTABLE_KEY', detail: 'Info.plist has no CFBundleExecutable string; the binary was not read', entry: infoEntry.name });
+
+  const dylibs = [...bundle.files.keys()].filter((p) => p.endsWith('.dylib')).sort();
+  if (dylibs.length > MAX_LISTED_DYLIBS) anomalies.push({ code: 'IPA_DYLIBS_TRUNCATED', detail: `${dylibs.length} .dylib files, the first ${MAX_LISTED_DYLIBS} are listed` });
+
+  const ios: IosFacts = {
+    bundle: { root: bundle.root, name: bundle.name, layout: bundle.layout },
+    infoPlist: { entry: infoEntry.name, format },
+    executable,
+    bundleName: str(info.CFBundleName),
+    displayName: str(info.CFBundleDisplayName),
+    platformName: str(info.DTPlatformName),
+    sdk: str(info.DTSDKName),
+    supportedPlatforms: strArray(info.CFBundleSupportedPlatforms),
+    deviceFamily: deviceFamily(info.UIDeviceFamily),
+    backgroundModes: strArray(info.UIBackgroundModes),
+    urlTypes: urlTypes(info.CFBundleURLTypes),
+    queriesSchemes: strArray(info.LSApplicationQueriesSchemes),
+    requiredDeviceCapabilities: capabilities(info.UIRequiredDeviceCapabilities),
+    fileSharingEnabled: bool(info.UIFileSharingEnabled),
+    supportsOpeningDocumentsInPlace: bool(info.LSSupportsOpeningDocumentsInPlace),
+    localizations,
+    zhLocalization: zh?.lproj,
+    ats: ats(info.NSAppTransportSecurity),
+    provisioning,
+    privacyManifests,
+    embeddedBundles: embedded.map(({ plist: _p, ...b }) => b),
+    dylibs: dylibs.slice(0, MAX_LISTED_DYLIBS),
+    macho,
+  };
+  return {
+    id,
+    versionName: scalarString(info.CFBundleShortVersionString),
+    versionCode: scalarString(info.CFBundleVersion),
+    label,
+    labelZh,
+    minOs: scalarString(info.MinimumOSVersion) ?? macho?.archs.find((a) => a.cpu === macho.primaryArch)?.minOs,
+    permissions,
+    ios,
+  };
+}
+
+function describe(v: PlistValue | undefined): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (Buffer.isBuffer(v)) return 'data';
+  if (v instanceof Date) return 'a date';
+  return `a ${typeof v}`;
+}
+
+function lprojNames(bundle: AppBundle): string[] {
+  const out = new Set<string>();
+  for (const rel of bundle.files.keys()) {
+    const first = rel.split('/', 1)[0] as string;
+    if (first.endsWith('.lproj') && rel.length > first.length) out.add(first.slice(0, -'.lproj'.length));
+  }
+  return [...out].sort();
+}
+
+function zhStrings(bundle: AppBundle, localizations: string[], read: (e: ZipEntry) => StringsTable | undefined): { lproj: string; table: StringsTable } | undefined {
+  for (const name of ZH_LPROJ) {
+    if (!localizations.includes(name)) continue;
+    const e = bundle.files.get(`${name}.lproj/${INFO_PLIST_STRINGS}`);
+    if (e === undefined) continue;
+    const table = read(e);
+    if (table !== undefined) return { lproj: `${name}.lproj`, table };
+  }
+  return undefined;
+}
+
+function usageDescriptions(info: PlistDict, zh: StringsTable | undefined, anomalies: Anomaly[], entry: string): PermissionFacts[] {
+  const out: PermissionFacts[] = [];
+  for (const key of Object.keys(info).sort()) {
+    if (!USAGE_KEY_RE.test(key)) continue;
+    const v = info[key];
+    const text = str(v);
+    if (text === undefined) anomalies.push({ code: 'IPA_USAGE_DESCRIPTION_NOT_STRING', detail: `${key} is ${describe(v)}, iOS shows no purpose text`, entry });
+    const textZh = zh?.get(key);
+    out.push({ name: key, ...(text === undefined ? {} : { text }), ...(textZh === undefined ? {} : { textZh }) });
+  }
+  return out;
+}
+
+function deviceFamily(v: PlistValue | undefined): number[] {
+  const items = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  const out: number[] = [];
+  for (const x of items) {
+    const n = typeof x === 'number' ? x : typeof x === 'string' && /^\d+$/.test(x) ? Number(x) : undefined;
+    if (n !== undefined && Number.isInteger(n)) out.push(n);
+  }
+  return out;
+}
+
+function urlTypes(v: PlistValue | undefined): IosFacts['urlTypes'] {
+  if (!Array.isArray(v)) return [];
+  return v.filter(isDict).map((t) => ({
+    name: str(t.CFBundleURLName),
+    role: str(t.CFBundleTypeRole),
+    schemes: strArray(t.CFBundleURLSchemes),
+  }));
+}
+
+/** An array of capability names, or (older form) a dictionary of name → required flag. */
+function capabilities(v: PlistValue | undefined): string[] {
+  if (isDict(v)) return Object.keys(v).filter((k) => bool(v[k]) === true);
+  return strArray(v);
+}
+
+function ats(v: PlistValue | undefined): AtsFacts | undefined {
+  if (!isDict(v)) return undefined;
+  const domains: AtsFacts['exceptionDomains'] = [];
+  const ex = v.NSExceptionDomains;
+  if (isDict(ex)) {
+    for (const domain of Object.keys(ex)) {
+      const d = ex[domain];
+      if (!isDict(d)) continue;
+      // Either spelling may be used; NSThirdParty... applies to domains the developer does not control.
+      const pick = (name: string): PlistValue | undefined => d[`NSException${name}`] ?? d[`NSThirdPartyException${name}`];
+      const thirdParty = Object.keys(d).some((k) => k.startsWith('NSThirdPartyException'));
+      domains.push({
+        domain,
+        includesSubdomains: bool(d.NSIncludesSubdomains),
+        allowsInsecureHttpLoads: bool(pick('AllowsInsecureHTTPLoads')),
+        minimumTlsVersion: str(pick('MinimumTLSVersion')),
+        requiresForwardSecrecy: bool(pick('RequiresForwardSecrecy')),
+        requiresCertificateTransparency: bool(d.NSRequiresCertificateTransparency),
+        thirdParty,
+      });
+    }
+  }
+  return {
+    allowsArbitraryLoads: bool(v.NSAllowsArbitraryLoads),
+    allowsArbitraryLoadsForMedia: bool(v.NSAllowsArbitraryLoadsForMedia),
+    allowsArbitraryLoadsInWebContent: bool(v.NSAllowsArbitraryLoadsInWebContent),
+    allowsLocalNetworking: bool(v.NSAllowsLocalNetworking),
+    exceptionDomains: domains,
+  };
+}
+
+interface EmbeddedWithPlist extends EmbeddedBundleFacts {
+  plist?: PlistDict;
+}
+
+function embeddedBundles(bundle: AppBundle, anomalies: Anomaly[], read: (e: ZipEntry) => PlistValue | undefined): EmbeddedWithPlist[] {
+  const paths = new Map<string, EmbeddedBundleFacts['kind']>();
+  for (const rel of bundle.files.keys()) {
+    const parts = rel.split('/');
+    // The last component is a file name; every folder above it may be a bundle.
+    for (let i = 0; i < parts.length - 1; i++) {
+      const c = parts[i] as string;
+      const dot = c.lastIndexOf('.');
+      const kind = dot > 0 ? BUNDLE_KINDS[c.slice(dot)] : undefined;
+      if (kind !== undefined) paths.set(parts.slice(0, i + 1).join('/'), kind);
+    }
+  }
+  const sorted = [...paths.keys()].sort();
+  if (sorted.length > MAX_EMBEDDED_BUNDLES) {
+    anomalies.push({ code: 'IPA_EMBEDDED_BUNDLES_TRUNCATED', detail: `${sorted.length} embedded bundles, the first ${MAX_EMBEDDED_BUNDLES} are read` });
+  }
+  const out: EmbeddedWithPlist[] = [];
+  for (const path of sorted.slice(0, MAX_EMBEDDED_BUNDLES)) {
+    const kind = paths.get(path) as EmbeddedBundleFacts['kind'];
+    const facts: EmbeddedWithPlist = { path, kind };
+    const e = bundle.files.get(`${path}/${INFO_PLIST}`);
+    if (e === undefined) {
+      if (INFO_REQUIRED.has(kind)) anomalies.push({ code: 'IPA_EMBEDDED_NO_INFO_PLIST', detail: `embedded ${kind} has no Info.plist; iOS would not load it`, entry: bundle.root + path + '/' });
+    } else {
+      const v = read(e);
+      if (isDict(v)) {
+        facts.plist = v;
+        facts.id = str(v.CFBundleIdentifier);
+        facts.name = str(v.CFBundleDisplayName) ?? str(v.CFBundleName);
+        facts.versionName = scalarString(v.CFBundleShortVersionString);
+        facts.versionCode = scalarString(v.CFBundleVersion);
+        facts.executable = str(v.CFBundleExecutable);
+        facts.minOs = scalarString(v.MinimumOSVersion);
+        const ext = v.NSExtension;
+        if (isDict(ext)) facts.extensionPoint = str(ext.NSExtensionPointIdentifier);
+      }
+    }
+    out.push(facts);
+  }
+  return out;
+}
+
+function privacy(bundle: AppBundle, appId: string, embedded: EmbeddedWithPlist[], anomalies: Anomaly[], read: (e: ZipEntry) => PlistValue | undefined): PrivacyManifestFacts[] {
+  const rels = [...bundle.files.keys()].filter((p) => p === PRIVACY_MANIFEST || p.endsWith('/' + PRIVACY_MANIFEST)).sort();
+  if (rels.length > MAX_PRIVACY_MANIFESTS) anomalies.push({ code: 'IPA_PRIVACY_MANIFESTS_TRUNCATED', detail: `${rels.length} privacy manifests, the first ${MAX_PRIVACY_MANIFESTS} are read` });
+  const out: PrivacyManifestFacts[] = [];
+  for (const rel of rels.slice(0, MAX_PRIVACY_MANIFESTS)) {
+    const e = bundle.files.get(rel) as ZipEntry;
+    // Attributed to the innermost bundle folder that holds it; the app itself otherwise.
+    let owner: EmbeddedWithPlist | undefined;
+    for (const b of embedded) if (rel.startsWith(b.path + '/') && (owner === undefined || b.path.length > owner.path.length)) owner = b;
+    const v = read(e);
+    if (v === undefined) continue;
+    out.push(privacyManifestFacts(v, e.name, owner?.path ?? '', owner ? owner.id : appId));
+  }
+  return out;
+}
+
+function readExecutable(zip: ZipArchive, bundle: AppBundle, executable: string, anomalies: Anomaly[]): IosFacts['macho'] {
+  const e = bundle.files.get(executable);
+  if (e === undefined) {
+    anomalies.push({ code: 'IPA_EXECUTABLE_MISSING', detail: `CFBundleExecutable names "${executable}", which is not in the bundle`, entry: bundle.root + executable });
+    return undefined;
+  }
+  let buf: Buffer;
+  try {
+    buf = readEntry(zip, e, MAX_EXECUTABLE_BYTES);
+  } catch (err) {
+    if (!isEduscanError(err)) throw err;
+    const code = err instanceof LimitError ? 'IPA_EXECUTABLE_TOO_LARGE' : 'IPA_EXECUTABLE_UNREADABLE';
+    anomalies.push({ code, detail: `${err.code}: ${err.message}; binary facts (PIE, encryption, imports) are not assessable`, entry: e.name });
+    return undefined;
+  }
+  try {
+    return parseMachO(buf, { anomalies, entry: e.name });
+  } catch (err) {
+    if (!isEduscanError(err)) throw err;
+    anomalies.push({ code: 'IPA_EXECUTABLE_UNREADABLE', detail: `${err.code}: ${err.message}`, entry: e.name });
+    return undefined;
+  }
+}
