@@ -1,6 +1,7 @@
 // PackageFacts: the core's contract. Every later stage (filing comparison, rules, reports, registry)
 // reads only this shape, so it is versioned: bump FACTS_SCHEMA_VERSION on any incompatible change.
 import { z } from 'zod';
+import { IosFactsSchema } from './ios-schema.js';
 
 export const FACTS_SCHEMA_VERSION = 1;
 
@@ -177,7 +178,7 @@ export const PackageFactsSchema = z.object({
   manifest: AndroidManifestSchema.optional(),
   android: AndroidFactsSchema.omit({ manifest: true, minSdk: true, targetSdk: true }).optional(),
   /** Platform-specific iOS facts; filled by the IPA reader. */
-  ios: z.record(z.string(), z.unknown()).optional(),
+  ios: IosFactsSchema.optional(),
   zip: z.object({ entries: z.number().int(), prependedBytes: z.number().int(), comment: z.number().int() }),
   anomalies: z.array(AnomalySchema),
 });
