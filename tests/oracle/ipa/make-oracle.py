@@ -168,7 +168,7 @@ def main():
             with tempfile.NamedTemporaryFile() as t:
                 t.write(z.read(exe))
                 t.flush()
-                od = subprocess.run(['llvm-objdump', '--macho', '--universal-headers', '--private-headers', t.name],
+                od = subprocess.run(['llvm-objdump', '--macho', '--universal-headers', '--private-headers', '--arch=all', t.name],
                                     capture_output=True, text=True)
                 nm = subprocess.run(['llvm-nm', '--undefined-only', '--arch=all', t.name],
                                     capture_output=True, text=True)
