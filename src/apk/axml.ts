@@ -150,6 +150,8 @@ class TreeBuilder {
   private root: XmlElement | undefined;
   private elements = 0;
   private readonly oddNamespaces = new Set<string>();
+  /** Codes already noted once for this document (layout quirks repeated in every node). */
+  private readonly noted = new Set<string>();
 
   constructor(
     private readonly buf: Buffer,
@@ -164,8 +166,9 @@ class TreeBuilder {
     let p = firstNode;
     while (p + CHUNK_HEADER_SIZE <= this.end) {
       const c = readChunkHeader(this.buf, p, this.end)!;
-      const isNode = c.type >= RES_XML_FIRST_CHUNK_TYPE && c.type <= RES_XML_LAST_CHUNK_TYPE;
-      const problem = chunkProblem(c, isNode ? NODE_HEADER_SIZE : CHUNK_HEADER_SIZE, this.end);
+      // Only nodes we read need the 16-byte node header; anything else is skipped by its size.
+      const isKnownNode = c.type >= RES_XML_START_NAMESPACE_TYPE && c.type <= RES_XML_CDATA_TYPE;
+      const problem = chunkProblem(c, isKnownNode ? NODE_HEADER_SIZE : CHUNK_HEADER_SIZE, this.end);
       if (problem) {
         // Android stops here too (BAD_DOCUMENT); without a size there is no next chunk to go to.
         this.notes.add('AXML_BAD_CHUNK', `${problem}; the rest of the document is ignored`, p);
@@ -184,7 +187,17 @@ class TreeBuilder {
     return this.root;
   }
 
+  private noteOnce(code: string, detail: string, offset: number): void {
+    if (this.noted.has(code)) return;
+    this.noted.add(code);
+    this.notes.add(code, detail, offset);
+  }
+
   private node(c: ChunkHeader): void {
+    if (c.headerSize !== NODE_HEADER_SIZE && c.type >= RES_XML_START_NAMESPACE_TYPE && c.type <= RES_XML_CDATA_TYPE) {
+      // Android finds the extension at headerSize; aapt always writes 16. A hardening tool's fingerprint.
+      this.noteOnce('AXML_NODE_HEADER_SIZE', `node header size ${c.headerSize}, expected ${NODE_HEADER_SIZE}`, c.offset);
+    }
     const ext = c.offset + c.headerSize;
     const extSize = c.size - c.headerSize;
     const need = (n: number, what: string): boolean => {
@@ -243,6 +256,9 @@ class TreeBuilder {
     if (count > 0 && stride < ATTRIBUTE_SIZE) {
       this.notes.add('AXML_ATTRIBUTE_SIZE', `attribute size ${stride} is below ${ATTRIBUTE_SIZE}; reading ${ATTRIBUTE_SIZE}-byte attributes`, c.offset);
       stride = ATTRIBUTE_SIZE;
+    } else if (count > 0 && stride !== ATTRIBUTE_SIZE) {
+      // Android steps by attributeSize; aapt always writes 20. A hardening tool's fingerprint.
+      this.noteOnce('AXML_ATTRIBUTE_SIZE', `attribute size ${stride}, expected ${ATTRIBUTE_SIZE}`, c.offset);
     }
     if (count > 0) {
       // Attributes past the chunk are dropped (Android refuses the whole document).

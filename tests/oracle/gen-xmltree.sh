@@ -1,17 +1,19 @@
 #!/bin/sh
-# Regenerates the stored `aapt dump xmltree <apk> AndroidManifest.xml` outputs that tests/axml/axml-vs-aapt.test.ts
-# compares eduscan's binary XML decoder against (expected trees come from the real tool, never typed by hand).
-# Usage: tests/oracle/gen-xmltree.sh [corpus-dir]        (default: $EDUSCAN_CORPUS)
-# For every file in <corpus>/apk/ writes tests/oracle/xmltree/<basename>.txt, and for every
-# tests/fixtures/axml/<name>/AndroidManifest.xml writes tests/fixtures/axml/<name>/xmltree.txt
-# (aapt reads a bare binary XML file with `aapt dump xmltree <dir-zipped>` only from an archive, so the
-# fixture directory is zipped into a temporary APK first):
-#   line 1  "# exit=<code>"
-#   line 2  "# aapt dump xmltree <basename> AndroidManifest.xml"
-#   then aapt's stdout verbatim, a line "# stderr:", then its stderr verbatim.
-# Debian's aapt (v0.2-debian) was used; `aapt version` goes to tests/oracle/xmltree/VERSION.txt.
+# Regenerates the stored aapt outputs that tests/axml/ compares eduscan's binary XML and resources.arsc
+# readers against (expected values come from the real tool, never typed by hand).
+# Usage: tests/oracle/gen-xmltree.sh [corpus-dir]        (default: $EDUSCAN_CORPUS; without one, only
+#        the fixtures are refreshed)
+# - for every file in <corpus>/apk/: tests/oracle/xmltree/<basename>.txt = `aapt dump xmltree <apk> AndroidManifest.xml`
+# - for every fixture directory tests/fixtures/axml/<name>/ (AndroidManifest.xml, resources.arsc, res/xml/*.xml),
+#   whose files are first zipped into a temporary APK because aapt only reads archives:
+#     xmltree.txt                 aapt dump xmltree <apk> AndroidManifest.xml
+#     xmltree-<file>.txt          aapt dump xmltree <apk> res/xml/<file>  (each res/xml file)
+#     badging.txt                 aapt dump badging <apk>
+#     values.txt                  aapt dump --values resources <apk>
+# Every output file: line 1 "# exit=<code>", line 2 "# aapt <args>", then aapt's stdout verbatim, a line
+# "# stderr:", then its stderr verbatim. Debian's aapt (v0.2-debian) was used; see xmltree/VERSION.txt.
 set -u
-CORPUS="${1:-${EDUSCAN_CORPUS:?set EDUSCAN_CORPUS or pass the corpus directory}}"
+CORPUS="${1:-${EDUSCAN_CORPUS:-}}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT="$HERE/xmltree"
 FIXTURES="$HERE/../fixtures/axml"
@@ -20,33 +22,40 @@ aapt version >"$OUT/VERSION.txt" 2>&1
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
-dump() { # <apk> <label> <out-file>
-  aapt dump xmltree "$1" AndroidManifest.xml >"$TMP/stdout" 2>"$TMP/stderr"
+run() { # <out-file> <label> <aapt args...>: aapt's output in the format above
+  out="$1"; label="$2"; shift 2
+  aapt "$@" >"$TMP/stdout" 2>"$TMP/stderr"
   code=$?
-  {
-    echo "# exit=$code"
-    echo "# aapt dump xmltree $2 AndroidManifest.xml"
-    cat "$TMP/stdout"
-    echo "# stderr:"
-    cat "$TMP/stderr"
-  } >"$3"
+  { echo "# exit=$code"; echo "# aapt $label"; cat "$TMP/stdout"; echo "# stderr:"; cat "$TMP/stderr"; } >"$out"
 }
 
-for apk in "$CORPUS"/apk/*; do
-  [ -f "$apk" ] || continue
-  name="$(basename "$apk")"
-  dump "$apk" "$name" "$OUT/$name.txt"
-done
+if [ -n "$CORPUS" ]; then
+  for apk in "$CORPUS"/apk/*; do
+    [ -f "$apk" ] || continue
+    name="$(basename "$apk")"
+    run "$OUT/$name.txt" "dump xmltree $name AndroidManifest.xml" dump xmltree "$apk" AndroidManifest.xml
+  done
+fi
 
 for dir in "$FIXTURES"/*/; do
+  case "$dir" in *-src/) continue ;; esac
   [ -f "$dir/AndroidManifest.xml" ] || continue
   name="$(basename "$dir")"
-  rm -f "$TMP/fixture.apk"
-  (cd "$dir" && python3 -c 'import sys, zipfile
-with zipfile.ZipFile(sys.argv[1], "w") as z:
-    for n in sys.argv[2:]: z.write(n)' "$TMP/fixture.apk" AndroidManifest.xml $(ls resources.arsc 2>/dev/null))
-  dump "$TMP/fixture.apk" "$name" "$dir/xmltree.txt"
-  aapt dump badging "$TMP/fixture.apk" >"$TMP/stdout" 2>"$TMP/stderr"
-  code=$?
-  { echo "# exit=$code"; echo "# aapt dump badging $name"; cat "$TMP/stdout"; echo "# stderr:"; cat "$TMP/stderr"; } >"$dir/badging.txt"
+  apk="$TMP/$name.apk"
+  rm -f "$apk"
+  (cd "$dir" && python3 -c 'import sys, zipfile, glob
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for n in ["AndroidManifest.xml", "resources.arsc"] + sorted(glob.glob("res/xml/*.xml")):
+        try: z.write(n)
+        except FileNotFoundError: pass' "$apk")
+  run "$dir/xmltree.txt" "dump xmltree $name AndroidManifest.xml" dump xmltree "$apk" AndroidManifest.xml
+  for x in "$dir"res/xml/*.xml; do
+    [ -f "$x" ] || continue
+    base="$(basename "$x")"
+    run "$dir/xmltree-$base.txt" "dump xmltree $name res/xml/$base" dump xmltree "$apk" "res/xml/$base"
+  done
+  run "$dir/badging.txt" "dump badging $name" dump badging "$apk"
+  if [ -f "$dir/resources.arsc" ]; then
+    run "$dir/values.txt" "dump --values resources $name" dump --values resources "$apk"
+  fi
 done
