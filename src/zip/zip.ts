@@ -46,16 +46,22 @@ const CD_COMMENT_LENGTH = 32;
 const CD_LOCAL_OFFSET = 42;
 
 // Local file header
-//   0 u32 signature | 6 u16 flags | 8 u16 method | 26 u16 name length | 28 u16 extra length | 30 name
+//   0 u32 signature | 6 u16 flags | 8 u16 method | 14 u32 crc | 18 u32 compressed | 22 u32 uncompressed
+//  26 u16 name length | 28 u16 extra length | 30 name
 const LOCAL_SIGNATURE = 0x04034b50;
 const LOCAL_HEADER_SIZE = 30;
+const LOCAL_FLAGS = 6;
 const LOCAL_METHOD = 8;
+const LOCAL_CRC = 14;
+const LOCAL_COMPRESSED = 18;
+const LOCAL_UNCOMPRESSED = 22;
 const LOCAL_NAME_LENGTH = 26;
 const LOCAL_EXTRA_LENGTH = 28;
 
 const ZIP64_EXTRA_ID = 0x0001;
 const U32_MAX = 0xffffffff;
 const FLAG_ENCRYPTED = 0x0001;
+const FLAG_DATA_DESCRIPTOR = 0x0008;
 const FLAG_UTF8 = 0x0800;
 export const METHOD_STORED = 0;
 export const METHOD_DEFLATED = 8;
@@ -84,7 +90,8 @@ export interface ZipEntry {
 export interface ZipArchive {
   readonly source: ByteSource;
   readonly entries: readonly ZipEntry[];
-  /** Offset of the central directory, of the EOCD record, and the number of bytes before the first entry. */
+  /** Offset of the central directory, of the EOCD record, and the number of bytes before the first entry
+   *  when the file does not start with a local header (0 when it does). */
   readonly cdOffset: number;
   readonly cdSize: number;
   readonly eocdOffset: number;
@@ -131,12 +138,21 @@ function findEnd(source: ByteSource, anomalies: Anomaly[]): EndRecord {
   // Scan backwards. The record whose comment runs exactly to the end of the file is the real one
   // (apksig insists on that); a record whose comment only fits is accepted as Android does, with a note.
   let loose: number | undefined;
+  // libziparchive takes the last signature in the file whatever follows it: a decoy signature inside the
+  // comment makes Android read a different (usually broken) directory than the one we read.
+  let last: number | undefined;
+  const noteDecoy = (chosen: number): void => {
+    if (last !== undefined && last !== chosen) {
+      anomalies.push({ code: 'ZIP_EOCD_DECOY', detail: 'an end-of-central-directory signature inside the archive comment; Android would read that one instead', offset: tailStart + last });
+    }
+  };
   for (let i = tailLength - EOCD_MIN_SIZE; i >= 0; i--) {
     if (tail.readUInt32LE(i) !== EOCD_SIGNATURE) continue;
+    last ??= i;
     const commentLength = tail.readUInt16LE(i + EOCD_COMMENT_LENGTH);
     const remaining = tailLength - i - EOCD_MIN_SIZE;
     if (commentLength === remaining) {
-      loose = undefined;
+      noteDecoy(i);
       return readEnd(source, tail, tailStart, i, anomalies);
     }
     if (commentLength < remaining && loose === undefined) loose = i;
@@ -144,9 +160,10 @@ function findEnd(source: ByteSource, anomalies: Anomaly[]): EndRecord {
   if (loose !== undefined) {
     anomalies.push({
       code: 'ZIP_EOCD_COMMENT_LENGTH',
-      detail: 'the end record comment length does not reach the end of the file (trailing bytes after the archive)',
+      detail: 'the end record comment length does not reach the end of the file (trailing bytes after the archive; libziparchive refuses this)',
       offset: tailStart + loose,
     });
+    noteDecoy(loose);
     return readEnd(source, tail, tailStart, loose, anomalies);
   }
   throw notZip(`no end-of-central-directory record in the last ${tailLength} bytes`);
@@ -312,7 +329,11 @@ function makeArchive(source: ByteSource, entries: ZipEntry[], cdOffset: number, 
     if (e.localHeaderOffset < firstLocal) firstLocal = e.localHeaderOffset;
   }
   noteOverlaps(entries, anomalies);
-  const prependedBytes = entries.length === 0 ? 0 : firstLocal;
+  // Android (libziparchive, since the Janus fix) only asks that the file start with a local header. Local
+  // headers no directory record points at are normal there: zipflinger (AGP) writes "virtual entries" with
+  // an empty name to pad for alignment, so the first referenced entry may sit well after offset 0.
+  const startsWithLocal = source.size >= 4 && source.read(0, 4).readUInt32LE(0) === LOCAL_SIGNATURE;
+  const prependedBytes = entries.length === 0 || startsWithLocal ? 0 : firstLocal;
   if (prependedBytes > 0) {
     anomalies.push({
       code: 'ZIP_PREPENDED_DATA',
@@ -379,6 +400,15 @@ export function entryDataOffset(zip: ZipArchive, entry: ZipEntry): number {
   if (localMethod !== entry.method) {
     noteOnce(zip, 'ZIP_LOCAL_METHOD_MISMATCH', `local header says method ${localMethod}, central directory says ${entry.method}; the central directory wins, as on Android`, entry.name);
   }
+  // Without a data descriptor the local header repeats CRC and sizes; libziparchive refuses the entry when
+  // they differ (zip64 entries carry 0xffffffff there and their sizes in an extra field: not compared).
+  const localCrc = h.readUInt32LE(LOCAL_CRC);
+  const localCompressed = h.readUInt32LE(LOCAL_COMPRESSED);
+  const localUncompressed = h.readUInt32LE(LOCAL_UNCOMPRESSED);
+  if (!(h.readUInt16LE(LOCAL_FLAGS) & FLAG_DATA_DESCRIPTOR) && localCompressed !== U32_MAX && localUncompressed !== U32_MAX
+    && (localCrc !== entry.crc >>> 0 || localCompressed !== entry.compressedSize || localUncompressed !== entry.uncompressedSize)) {
+    noteOnce(zip, 'ZIP_LOCAL_SIZE_MISMATCH', `local header says crc ${localCrc.toString(16)} sizes ${localCompressed}/${localUncompressed}, central directory crc ${(entry.crc >>> 0).toString(16)} sizes ${entry.compressedSize}/${entry.uncompressedSize}; Android refuses such an entry`, entry.name);
+  }
   if (nameLength !== Buffer.byteLength(entry.name)) {
     noteOnce(zip, 'ZIP_LOCAL_NAME_MISMATCH', 'local header name differs from the central directory name', entry.name);
   } else if (nameLength > 0) {
@@ -398,24 +428,27 @@ function noteOnce(zip: ZipArchive, code: string, detail: string, entry: string):
  */
 export function readEntry(zip: ZipArchive, entry: ZipEntry, maxBytes: number = zip.limits.maxEntryInflatedBytes): Buffer {
   const { limits } = zip;
-  const declared = entry.method === METHOD_STORED ? entry.compressedSize : entry.uncompressedSize;
+  // A stored entry is as long as its uncompressed size says: libziparchive copies uncompressed_length bytes.
+  const stored = entry.method === METHOD_STORED;
+  const declared = entry.uncompressedSize;
   if (declared > maxBytes) {
     throw new LimitError('maxEntryInflatedBytes', `entry ${entry.name} declares ${declared} bytes, the limit is ${maxBytes}`);
   }
   // Deflate never needs much more input than output (stored blocks cost 5 bytes per 64 KiB), so a
   // compressed size far above the cap cannot yield an acceptable entry: refuse before reading it into memory.
-  if (entry.method !== METHOD_STORED && entry.compressedSize > maxBytes + DEFLATE_SLACK_BYTES + Math.ceil(maxBytes / DEFLATE_STORED_BLOCK) * DEFLATE_BLOCK_OVERHEAD) {
+  if (!stored && entry.compressedSize > maxBytes + DEFLATE_SLACK_BYTES + Math.ceil(maxBytes / DEFLATE_STORED_BLOCK) * DEFLATE_BLOCK_OVERHEAD) {
     throw new LimitError('maxEntryInflatedBytes', `entry ${entry.name}: ${entry.compressedSize} compressed bytes, more than any deflate stream of at most ${maxBytes} bytes needs`);
   }
   const dataOffset = entryDataOffset(zip, entry);
-  if (dataOffset + entry.compressedSize > zip.source.size) {
-    throw new EduscanError('E_ZIP_ENTRY', `entry ${entry.name}: ${entry.compressedSize} bytes of data at ${dataOffset} run past the end of the file (${zip.source.size} bytes)`, { offset: dataOffset });
+  const dataLength = stored ? entry.uncompressedSize : entry.compressedSize;
+  if (dataOffset + dataLength > zip.source.size) {
+    throw new EduscanError('E_ZIP_ENTRY', `entry ${entry.name}: ${dataLength} bytes of data at ${dataOffset} run past the end of the file (${zip.source.size} bytes)`, { offset: dataOffset });
   }
-  const raw = readRange(zip.source, dataOffset, entry.compressedSize);
+  const raw = readRange(zip.source, dataOffset, dataLength);
   let data: Buffer;
-  if (entry.method === METHOD_STORED) {
+  if (stored) {
     if (entry.uncompressedSize !== entry.compressedSize) {
-      noteOnce(zip, 'ZIP_STORED_SIZE_MISMATCH', `stored entry with compressed size ${entry.compressedSize} and uncompressed size ${entry.uncompressedSize}`, entry.name);
+      noteOnce(zip, 'ZIP_STORED_SIZE_MISMATCH', `stored entry with compressed size ${entry.compressedSize} and uncompressed size ${entry.uncompressedSize}; read ${entry.uncompressedSize} bytes, as Android does`, entry.name);
     }
     data = raw;
   } else {

@@ -30,6 +30,9 @@ const ZIP64_EOCD_SIZE = 56;
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
 const ZIP64_LOCATOR_SIZE = 20;
 const ZIP64_EXTRA_ID = 0x0001;
+const DATA_DESCRIPTOR_SIGNATURE = 0x08074b50;
+const DATA_DESCRIPTOR_SIZE = 16;
+const FLAG_DATA_DESCRIPTOR = 0x0008;
 
 export const STORED = 0;
 export const DEFLATED = 8;
@@ -70,6 +73,8 @@ export interface BuildEntry {
   zip64?: boolean;
   /** No local header or data of its own: the central record points at entry N's local header (overlap). */
   sameDataAs?: number;
+  /** Set flag bit 3, zero the local CRC/sizes and write a data descriptor (with signature) after the data. */
+  dataDescriptor?: boolean;
 }
 
 export interface BuildOptions {
@@ -189,9 +194,19 @@ export function buildZipLayout(entries: BuildEntry[], opts: BuildOptions = {}): 
       continue;
     }
     localOffsets.push(pos);
-    const lh = localHeader({ ...f, ...e.local });
-    parts.push(lh, body);
-    pos += lh.length + body.length;
+    let descriptor = Buffer.alloc(0);
+    if (e.dataDescriptor) {
+      // Data descriptor: 0 u32 signature 0x08074b50 | 4 u32 crc | 8 u32 compressed | 12 u32 uncompressed
+      f.flags |= FLAG_DATA_DESCRIPTOR;
+      descriptor = Buffer.alloc(DATA_DESCRIPTOR_SIZE);
+      descriptor.writeUInt32LE(DATA_DESCRIPTOR_SIGNATURE, 0);
+      descriptor.writeUInt32LE(f.crc >>> 0, 4);
+      descriptor.writeUInt32LE(f.compressedSize, 8);
+      descriptor.writeUInt32LE(f.uncompressedSize, 12);
+    }
+    const lh = localHeader({ ...f, ...(e.dataDescriptor ? { crc: 0, compressedSize: 0, uncompressedSize: 0 } : {}), ...e.local });
+    parts.push(lh, body, descriptor);
+    pos += lh.length + body.length + descriptor.length;
   }
   if (opts.beforeCd) {
     parts.push(opts.beforeCd);

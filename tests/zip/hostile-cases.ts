@@ -73,7 +73,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   {
     file: 'bomb-lying.apk',
     why: 'the same 8 MiB deflate stream declaring 100 bytes uncompressed',
-    build: () => buildZip([...base(), { name: 'assets/bomb.bin', data: Buffer.alloc(8 * MIB), central: { uncompressedSize: 100 } }]),
+    build: () => buildZip([...base(), { name: 'assets/bomb.bin', data: Buffer.alloc(8 * MIB), local: { uncompressedSize: 100 }, central: { uncompressedSize: 100 } }]),
     anomalies: [],
     readError: { code: 'E_LIMIT', entry: 'assets/bomb.bin', limits: { maxEntryInflatedBytes: MIB } },
   },
@@ -124,13 +124,22 @@ export const HOSTILE_CASES: HostileCase[] = [
     anomalies: ['ZIP_ENCRYPTED_FLAG'],
   },
   {
-    file: 'local-mismatch.apk',
-    why: 'local headers disagree with the central directory (method, name, sizes, crc)',
-    build: () => buildZip(base().map((e, i) => ({
-      ...e,
-      local: i === 0 ? { method: STORED, name: 'AndroidManifest.xmL', crc: 0, compressedSize: 0, uncompressedSize: 0 } : { compressedSize: 1, uncompressedSize: 1 },
-    }))),
-    anomalies: ['ZIP_LOCAL_METHOD_MISMATCH', 'ZIP_LOCAL_NAME_MISMATCH'],
+    file: 'local-name-mismatch.apk',
+    why: 'the manifest\'s local header spells its name differently (same length) from the central directory',
+    build: () => buildZip(base().map((e, i) => (i === 0 ? { ...e, local: { name: 'AndroidManifest.xmL' } } : e))),
+    anomalies: ['ZIP_LOCAL_NAME_MISMATCH'],
+  },
+  {
+    file: 'local-size-mismatch.apk',
+    why: 'local headers repeat wrong CRC and sizes (no data descriptor); the central directory is right',
+    build: () => buildZip(base().map((e) => ({ ...e, local: { crc: 0x12345678, compressedSize: 1, uncompressedSize: 1 } }))),
+    anomalies: ['ZIP_LOCAL_SIZE_MISMATCH'],
+  },
+  {
+    file: 'local-method-mismatch.apk',
+    why: 'the manifest\'s local header says stored, the central directory says deflated (apksig test idea)',
+    build: () => buildZip(base().map((e, i) => (i === 0 ? { ...e, local: { method: STORED } } : e))),
+    anomalies: ['ZIP_LOCAL_METHOD_MISMATCH'],
   },
   {
     file: 'unknown-method.apk',
@@ -140,10 +149,10 @@ export const HOSTILE_CASES: HostileCase[] = [
   },
   {
     file: 'crc-mismatch.apk',
-    why: 'every central CRC is off by one',
+    why: 'every CRC (local and central) is off by one: the data no longer matches',
     build: () => {
       const b = base();
-      return buildZip(b.map((e) => ({ ...e, central: { crc: (crcOf(e) + 1) >>> 0 } })));
+      return buildZip(b.map((e) => ({ ...e, local: { crc: (crcOf(e) + 1) >>> 0 }, central: { crc: (crcOf(e) + 1) >>> 0 } })));
     },
     anomalies: ['ZIP_CRC_MISMATCH'],
   },
@@ -157,7 +166,8 @@ export const HOSTILE_CASES: HostileCase[] = [
       comment.writeUInt16LE(0xffff, 1020);
       return buildZip(base(), { comment });
     },
-    anomalies: [],
+    // aapt (libziparchive) takes the decoy and fails: "-1022 extraneous bytes at the end of the central directory".
+    anomalies: ['ZIP_EOCD_DECOY'],
   },
   {
     file: 'janus.apk',
@@ -205,13 +215,25 @@ export const HOSTILE_CASES: HostileCase[] = [
   {
     file: 'stored-size-mismatch.apk',
     why: 'a stored entry whose uncompressed size differs from its compressed size',
-    build: () => buildZip(base().map((e) => (e.method === STORED ? { ...e, central: { uncompressedSize: 7 } } : e))),
-    anomalies: ['ZIP_STORED_SIZE_MISMATCH'],
+    build: () => buildZip(base().map((e) => (e.method === STORED ? { ...e, local: { uncompressedSize: 7 }, central: { uncompressedSize: 7 } } : e))),
+    // Android reads uncompressed-size bytes of a stored entry: 7 bytes here, whose CRC no longer matches.
+    anomalies: ['ZIP_STORED_SIZE_MISMATCH', 'ZIP_CRC_MISMATCH'],
   },
   {
     file: 'data-descriptor.apk',
-    why: 'streamed entries: bit 3 set, zero CRC and sizes in the local headers (the central directory has them)',
-    build: () => buildZip(base().map((e) => ({ ...e, flags: 8, local: { crc: 0, compressedSize: 0, uncompressedSize: 0 } }))),
+    why: 'streamed entries: bit 3 set, zero CRC and sizes in the local headers, data descriptors after the data',
+    build: () => buildZip(base().map((e) => ({ ...e, dataDescriptor: true }))),
+    anomalies: [],
+  },
+  {
+    file: 'virtual-entry.apk',
+    why: 'an unreferenced local header with an empty name and 102 bytes of padding first, as AGP zipflinger writes',
+    build: () => {
+      const virtual = Buffer.alloc(30 + 102);
+      virtual.writeUInt32LE(0x04034b50, 0);
+      virtual.writeUInt16LE(102, 28);
+      return buildZip(base(), { prefix: virtual });
+    },
     anomalies: [],
   },
   {

@@ -137,6 +137,13 @@ describe('hostile zip archives', () => {
     }
   });
 
+  it('a zipflinger virtual entry at offset 0 is not prepended data', () => {
+    const c = HOSTILE_CASES.find((x) => x.file === 'virtual-entry.apk')!;
+    const o = run(c, c.build());
+    expect(o.zip!.prependedBytes).toBe(0);
+    expect(Math.min(...o.zip!.entries.map((e) => e.localHeaderOffset))).toBe(132);
+  });
+
   it('an App Bundle is recognisable: base/manifest/AndroidManifest.xml and BundleConfig.pb, no root manifest', () => {
     const c = HOSTILE_CASES.find((x) => x.file === 'bundle.aab')!;
     const z = run(c, c.build()).zip!;
