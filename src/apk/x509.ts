@@ -169,17 +169,60 @@ export function nameKey(formatted: string): string {
   return formatted.toLowerCase().replace(/\s+/g, ' ');
 }
 
-function keyFacts(key: KeyObject): { keyAlgorithm: string; keySize?: number } {
-  const type = key.asymmetricKeyType ?? 'unknown';
-  const d = key.asymmetricKeyDetails ?? {};
-  if (d.modulusLength !== undefined) return { keyAlgorithm: type, keySize: d.modulusLength };
-  if (d.namedCurve !== undefined) {
-    const bits = /(\d{3})/.exec(d.namedCurve);
-    return bits ? { keyAlgorithm: type, keySize: Number(bits[1]) } : { keyAlgorithm: type };
+// SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, parameters ANY OPTIONAL }, subjectPublicKey BIT STRING }
+// RSA key: BIT STRING holding RSAPublicKey SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+// DSA parameters: SEQUENCE { p INTEGER, q INTEGER, g INTEGER }; EC parameters: namedCurve OID.
+const KEY_TYPES: Record<string, string> = {
+  '1.2.840.113549.1.1.1': 'rsa',
+  '1.2.840.113549.1.1.10': 'rsa-pss',
+  '1.2.840.10040.4.1': 'dsa',
+  '1.2.840.10045.2.1': 'ec',
+  '1.3.101.112': 'ed25519',
+  '1.3.101.113': 'ed448',
+};
+const CURVE_BITS: Record<string, number> = {
+  '1.2.840.10045.3.1.7': 256, // P-256
+  '1.3.132.0.34': 384, // P-384
+  '1.3.132.0.35': 521, // P-521
+  '1.3.132.0.33': 224, // P-224
+  '1.3.132.0.10': 256, // secp256k1
+};
+const BIT_STRING_UNUSED_BITS = 1;
+
+function bitLength(integer: Buffer): number {
+  let i = 0;
+  while (i < integer.length && integer[i] === 0) i++;
+  if (i === integer.length) return 0;
+  return (integer.length - i - 1) * 8 + (32 - Math.clz32(integer[i]!));
+}
+
+/**
+ * Key type and size read from the SubjectPublicKeyInfo DER. Not from KeyObject.asymmetricKeyDetails: on
+ * Node 20 that aborts the process (a native assertion) for some malformed DSA keys OpenSSL still loads.
+ */
+export function keyFacts(spki: Buffer): { keyAlgorithm: string; keySize?: number } {
+  const der = new DerReader(spki, 0, 'SubjectPublicKeyInfo');
+  const top = der.expect(0, spki.length, DER_TAG.SEQUENCE, 'SubjectPublicKeyInfo');
+  const [alg, key] = der.children(top);
+  const [oidNode, params] = der.children(der.check(alg, DER_TAG.SEQUENCE, 'algorithm'));
+  const oid = der.oid(der.check(oidNode, DER_TAG.OID, 'algorithm.algorithm'));
+  const keyAlgorithm = KEY_TYPES[oid] ?? algorithmName(oid);
+  let keySize: number | undefined;
+  if (keyAlgorithm === 'rsa' || keyAlgorithm === 'rsa-pss') {
+    const bits = der.content(der.check(key, DER_TAG.BIT_STRING, 'subjectPublicKey'));
+    const inner = new DerReader(bits.subarray(BIT_STRING_UNUSED_BITS), 0, 'RSAPublicKey');
+    const seq = inner.expect(0, bits.length - BIT_STRING_UNUSED_BITS, DER_TAG.SEQUENCE, 'RSAPublicKey');
+    keySize = bitLength(inner.content(inner.check(inner.children(seq)[0], DER_TAG.INTEGER, 'modulus')));
+  } else if (keyAlgorithm === 'dsa' && params && params.cls === DER_CLASS.universal && params.tag === DER_TAG.SEQUENCE) {
+    keySize = bitLength(der.content(der.check(der.children(params)[0], DER_TAG.INTEGER, 'p')));
+  } else if (keyAlgorithm === 'ec' && params && params.cls === DER_CLASS.universal && params.tag === DER_TAG.OID) {
+    keySize = CURVE_BITS[der.oid(params)];
+  } else if (keyAlgorithm === 'ed25519') {
+    keySize = 256;
+  } else if (keyAlgorithm === 'ed448') {
+    keySize = 456;
   }
-  if (type === 'ed25519') return { keyAlgorithm: type, keySize: 256 };
-  if (type === 'ed448') return { keyAlgorithm: type, keySize: 456 };
-  return { keyAlgorithm: type };
+  return keySize === undefined ? { keyAlgorithm } : { keyAlgorithm, keySize };
 }
 
 function hex(algo: 'sha256' | 'sha1', data: Buffer): string {
@@ -242,7 +285,14 @@ export function parseCertificate(raw: Buffer, anomalies: Anomaly[], where: strin
   } catch {
     // An unsupported or damaged key: keyAlgorithm stays "unknown".
   }
-  if (out.publicKey) Object.assign(out.facts, keyFacts(out.publicKey));
+  if (tbs) {
+    try {
+      Object.assign(out.facts, keyFacts(tbs.spki));
+    } catch (e) {
+      if (!isEduscanError(e)) throw e;
+      note(`public key: ${e.message}`);
+    }
+  }
   if (tbs) {
     const selfIssued = tbs.issuerRaw.equals(tbs.subjectRaw) || nameKey(tbs.issuer) === nameKey(tbs.subject);
     let signed = false;
