@@ -62,7 +62,8 @@ async function scanWithDigests(path: string, opts: ScanOptions, digests: Promise
   }
   // Identity first in the JSON: what it is, then the file, then everything else.
   const file = { name: basename(path), size: d.size, md5: d.md5, sha256: d.sha256 };
-  return { schemaVersion: facts.schemaVersion, platform: facts.platform, file, ...facts } as PackageFacts;
+  const { schemaVersion, platform, ...rest } = facts;
+  return { schemaVersion, platform, file, ...rest } as PackageFacts;
 }
 
 /** Decided by content; the file name only chooses which "missing" error is the most helpful. */
