@@ -100,8 +100,11 @@ export interface ResourceTable extends ResourceResolver {
 }
 
 export interface ArscOptions {
+  /** Accepted for symmetry with the other parsers: work is bounded by the table's own size. */
   limits?: Limits;
   anomalies?: Anomaly[];
+  /** Zip entry name stamped on the anomalies (normally 'resources.arsc'). */
+  entry?: string;
 }
 
 interface TypeChunk {
@@ -156,7 +159,7 @@ function bad(message: string, offset?: number): EduscanError {
 
 /** Indexes resources.arsc; see the module comment. Throws E_BAD_ARSC only when no table can be found. */
 export function parseArsc(buf: Buffer, opts: ArscOptions = {}): ResourceTable {
-  const notes = new AnomalyNotes(opts.anomalies ?? [], 'ARSC');
+  const notes = new AnomalyNotes(opts.anomalies ?? [], 'ARSC', opts.entry);
   if (buf.length < TABLE_HEADER_SIZE) throw bad(`resources.arsc: expected at least ${TABLE_HEADER_SIZE} bytes, found ${buf.length}`);
   const head = readChunkHeader(buf, 0, buf.length)!;
   if (head.type !== RES_TABLE_TYPE) {

@@ -64,6 +64,8 @@ const CDATA_DATA = 0;
 export interface AxmlOptions {
   limits?: Limits;
   anomalies?: Anomaly[];
+  /** Zip entry name stamped on the anomalies (e.g. 'AndroidManifest.xml'). */
+  entry?: string;
 }
 
 function bad(message: string, offset?: number): EduscanError {
@@ -109,7 +111,7 @@ interface ResourceMap {
  */
 export function parseAxml(buf: Buffer, opts: AxmlOptions = {}): XmlElement {
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const notes = new AnomalyNotes(opts.anomalies ?? [], 'AXML');
+  const notes = new AnomalyNotes(opts.anomalies ?? [], 'AXML', opts.entry);
   const { start, end } = documentEnd(buf, notes);
 
   // Phase 1, as in ResXMLTree::setTo: the string pool and resource map come before the first node;

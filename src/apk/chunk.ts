@@ -83,13 +83,18 @@ export class AnomalyNotes {
   constructor(
     private readonly out: Anomaly[],
     readonly prefix: string,
+    /** The package entry the document came from, stamped on every anomaly when known. */
+    private readonly entry?: string,
   ) {}
   add(code: string, detail: string, offset?: number): void {
     this.n++;
     if (this.n <= MAX_ANOMALIES_PER_DOCUMENT) {
-      this.out.push(offset === undefined ? { code, detail } : { code, detail, offset });
+      this.push({ code, detail, ...(offset === undefined ? {} : { offset }) });
     } else if (this.n === MAX_ANOMALIES_PER_DOCUMENT + 1) {
-      this.out.push({ code: `${this.prefix}_MORE_ANOMALIES`, detail: `more than ${MAX_ANOMALIES_PER_DOCUMENT} anomalies; the rest are not listed` });
+      this.push({ code: `${this.prefix}_MORE_ANOMALIES`, detail: `more than ${MAX_ANOMALIES_PER_DOCUMENT} anomalies; the rest are not listed` });
     }
+  }
+  private push(a: Anomaly): void {
+    this.out.push(this.entry === undefined ? a : { ...a, entry: this.entry });
   }
 }

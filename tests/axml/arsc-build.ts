@@ -1,6 +1,6 @@
 // Writes a large, valid resources.arsc for the performance test: one package, one "string" type with
 // `entries` entries in `configs` configurations (the first the default one, then two-letter locales),
-// dense u32 offsets, UTF-8 pools. Layouts as in ResourceTypes.h (see src/apk/arsc.ts).
+// dense u32 offsets, UTF-8 pools. Also used for small tables with hand-placed references. Layouts as in ResourceTypes.h (see src/apk/arsc.ts).
 
 function chunk(type: number, headerSize: number, header: Buffer, body: Buffer): Buffer {
   const h = Buffer.alloc(8);
@@ -40,7 +40,13 @@ export const localeOf = (config: number): string =>
 export const stringIndexOf = (config: number, entry: number, entries: number, strings: number): number =>
   (config * entries + entry * 7) % strings;
 
-export function buildLargeArsc(entries: number, configs: number, strings: number): Buffer {
+export function buildLargeArsc(
+  entries: number,
+  configs: number,
+  strings: number,
+  /** Overrides an entry's Res_value (default: a string from the global pool, see stringIndexOf). */
+  valueOf?: (config: number, entry: number) => { type: number; data: number } | undefined,
+): Buffer {
   const global = utf8Pool(Array.from({ length: strings }, (_, i) => `s${i}`));
   const typePool = utf8Pool(['string']);
   const keyPool = utf8Pool(Array.from({ length: entries }, (_, i) => `k${i}`));
@@ -66,8 +72,9 @@ export function buildLargeArsc(entries: number, configs: number, strings: number
       data.writeUInt16LE(8, i * 16); // entry size
       data.writeUInt32LE(i, i * 16 + 4); // key
       data.writeUInt16LE(8, i * 16 + 8); // value size
-      data[i * 16 + 11] = 0x03; // TYPE_STRING
-      data.writeUInt32LE(stringIndexOf(c, i, entries, strings), i * 16 + 12);
+      const v = valueOf?.(c, i) ?? { type: 0x03, data: stringIndexOf(c, i, entries, strings) };
+      data[i * 16 + 11] = v.type;
+      data.writeUInt32LE(v.data >>> 0, i * 16 + 12);
     }
     types.push(chunk(0x0201, TYPE_HEADER, header, Buffer.concat([offsets, data])));
   }
