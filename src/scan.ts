@@ -3,7 +3,8 @@
 import { basename } from 'node:path';
 import { looksLikeAab, MANIFEST_ENTRY, extractApkFacts } from './apk/apk.js';
 import { EduscanError, isEduscanError, type Anomaly } from './errors.js';
-import { FACTS_SCHEMA_VERSION, type PackageFacts } from './facts/schema.js';
+import type { PackageFacts } from './facts/schema.js';
+import { FACTS_SCHEMA_VERSION } from './facts/version.js';
 import { HashError, takeHash, type FileDigests } from './hash/hash.js';
 import { FileSource } from './io/source.js';
 import { extractIpaFacts, looksLikeIpa } from './ipa/ipa.js';

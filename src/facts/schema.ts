@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import { IosFactsSchema } from './ios-schema.js';
 
-export const FACTS_SCHEMA_VERSION = 1;
+import { FACTS_SCHEMA_VERSION } from './version.js';
+
+export { FACTS_SCHEMA_VERSION };
 
 export const AnomalySchema = z.object({
   code: z.string(),
