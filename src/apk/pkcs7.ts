@@ -19,6 +19,8 @@ const CERTIFICATES_TAG = 0;
 const CRLS_TAG = 1;
 const SUBJECT_KEY_ID_TAG = 0;
 const SIGNED_ATTRS_TAG = 0;
+// Attribute ::= SEQUENCE { attrType OID, attrValues SET OF ANY }; messageDigest's value is an OCTET STRING.
+const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
 
 export interface Pkcs7SignerInfo {
   /** IssuerAndSerialNumber, when the signer is named that way (always, in APKs). */
@@ -32,6 +34,11 @@ export interface Pkcs7SignerInfo {
   digestAlgorithm: string;
   signatureAlgorithm: string;
   hasSignedAttributes: boolean;
+  /** The [0] IMPLICIT signed attributes as shipped: the signature covers them re-tagged as a SET (0x31). */
+  signedAttributes?: Buffer;
+  /** The messageDigest signed attribute: the digest of the signed content (the .SF file). */
+  messageDigest?: Buffer;
+  signature: Buffer;
 }
 
 export interface Pkcs7Certificate {
@@ -109,11 +116,26 @@ function readSignerInfo(der: DerReader, node: DerNode): Pkcs7SignerInfo {
   const digestAlgorithm = algorithmOf(der, f[2], 'SignerInfo.digestAlgorithm');
   let j = 3;
   let hasSignedAttributes = false;
-  if (f[j] && f[j]!.cls === DER_CLASS.context && f[j]!.tag === SIGNED_ATTRS_TAG) {
+  const attrs = f[j];
+  if (attrs && attrs.cls === DER_CLASS.context && attrs.tag === SIGNED_ATTRS_TAG) {
     hasSignedAttributes = true;
+    out.signedAttributes = Buffer.from(der.raw(attrs));
+    for (const a of der.children(attrs)) {
+      der.check(a, DER_TAG.SEQUENCE, 'signed attribute');
+      const [type, values] = der.children(a);
+      if (der.oid(der.check(type, DER_TAG.OID, 'signed attribute type')) !== OID_MESSAGE_DIGEST) continue;
+      const value = der.children(der.check(values, DER_TAG.SET, 'messageDigest values'))[0];
+      out.messageDigest = Buffer.from(der.content(der.check(value, DER_TAG.OCTET_STRING, 'messageDigest')));
+    }
     j++;
   }
   const signatureAlgorithm = algorithmOf(der, f[j], 'SignerInfo.signatureAlgorithm');
-  der.check(f[j + 1], DER_TAG.OCTET_STRING, 'SignerInfo.signature');
-  return { ...out, digestAlgorithm, signatureAlgorithm, hasSignedAttributes };
+  const signature = der.check(f[j + 1], DER_TAG.OCTET_STRING, 'SignerInfo.signature');
+  return { ...out, digestAlgorithm, signatureAlgorithm, hasSignedAttributes, signature: Buffer.from(octets(der, signature)) };
+}
+
+/** An OCTET STRING's bytes; BER allows a constructed one made of primitive pieces. */
+function octets(der: DerReader, n: DerNode): Buffer {
+  if (!n.constructed) return der.content(n);
+  return Buffer.concat(der.children(n).map((c) => octets(der, der.check(c, DER_TAG.OCTET_STRING, 'OCTET STRING segment'))));
 }

@@ -60,7 +60,8 @@ export function readSigning(zip: ZipArchive, opts: SigningOptions): SigningFacts
     anomalies.push({ code, detail, ...(offset === undefined ? {} : { offset }) });
   };
 
-  const v1 = readV1(zip, anomalies, limits);
+  const v1Detail: string[] | undefined = opts.verify ? [] : undefined;
+  const v1 = readV1(zip, anomalies, limits, v1Detail);
   const block = findSigningBlock(zip, anomalies);
   const schemes = new Map<SchemeName, ReadSigner[]>();
   const otherBlocks: string[] = [];
@@ -103,7 +104,10 @@ export function readSigning(zip: ZipArchive, opts: SigningOptions): SigningFacts
   };
   const lineage = readLineage(schemes, anomalies, note);
   if (lineage) facts.lineage = lineage;
-  if (opts.verify) facts.verified = verifySchemes(zip, block, schemes);
+  if (opts.verify) {
+    facts.verified = verifySchemes(zip, block, schemes);
+    facts.verified.detail.unshift(...(v1Detail ?? []));
+  }
   return facts;
 }
 
@@ -212,7 +216,7 @@ function verifySchemes(zip: ZipArchive, block: SigningBlock | undefined, schemes
   const detail: string[] = [];
   const out: NonNullable<SigningFacts['verified']> = { detail };
   if (!block) {
-    detail.push('no usable APK Signing Block: nothing to verify');
+    detail.push('no usable APK Signing Block: no v2/v3 signature to verify');
     return out;
   }
   const hashes = new Set<'sha256' | 'sha512'>();

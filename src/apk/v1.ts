@@ -2,6 +2,7 @@
 // signed and with which algorithms, not whether every digest matches. The signer's certificate is the one
 // the PKCS#7 signer info names (issuer + serial): a block may ship extra certificates, and META-INF may hold
 // stray blocks with no .SF, and neither says anything about who signed (fdroidserver issue 1128).
+import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { isEduscanError, type Anomaly } from '../errors.js';
 import type { SignerFacts } from '../facts/schema.js';
@@ -100,8 +101,38 @@ function chainFrom(signer: ParsedCertificate, all: ParsedCertificate[]): ParsedC
   return chain;
 }
 
-/** Reads the JAR signers. Never throws for a damaged signature: each problem becomes an anomaly. */
-export function readV1(zip: ZipArchive, anomalies: Anomaly[], limits: Limits): V1Result {
+/** node:crypto hash names for the JAR digest names. */
+const NODE_HASH: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-224': 'sha224', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512', MD5: 'md5' };
+const SET_TAG = 0x31;
+
+/**
+ * Whether the PKCS#7 signature covers the .SF: directly, or through signed attributes whose messageDigest
+ * is the .SF's digest (the signature then covers the attributes re-tagged as a SET). Entry digests in
+ * MANIFEST.MF are not checked: that would read every entry.
+ */
+function verifySfSignature(info: Pkcs7SignerInfo, cert: ParsedCertificate, sf: Buffer): string | undefined {
+  const hash = NODE_HASH[normalizeDigestName(info.digestAlgorithm)];
+  if (!hash) return `digest algorithm ${info.digestAlgorithm} is not supported`;
+  if (!cert.publicKey) return "the signer's public key cannot be read";
+  let data = sf;
+  if (info.signedAttributes) {
+    if (!info.messageDigest) return 'the signed attributes have no messageDigest';
+    if (!createHash(hash).update(sf).digest().equals(info.messageDigest)) return 'the messageDigest attribute is not the digest of the .SF';
+    data = Buffer.from(info.signedAttributes);
+    data[0] = SET_TAG;
+  }
+  try {
+    return cryptoVerify(hash, data, cert.publicKey, info.signature) ? undefined : 'the signature does not verify';
+  } catch (e) {
+    return `the signature cannot be checked (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+/**
+ * Reads the JAR signers. Never throws for a damaged signature: each problem becomes an anomaly. With
+ * `verifyDetail`, each signer's PKCS#7 signature over its .SF is also checked, one line per signer.
+ */
+export function readV1(zip: ZipArchive, anomalies: Anomaly[], limits: Limits, verifyDetail?: string[]): V1Result {
   const result: V1Result = { signers: [], claimedSchemes: new Set() };
   const note = (code: string, detail: string, entry?: string): void => {
     anomalies.push({ code, detail, ...(entry === undefined ? {} : { entry }) });
@@ -194,6 +225,16 @@ export function readV1(zip: ZipArchive, anomalies: Anomaly[], limits: Limits): V
     const chain = chainFrom(signerCert, certs);
     if (chain.length < certs.length) {
       note('SIGNING_V1_EXTRA_CERTIFICATES', `${certs.length - chain.length} certificate(s) in the block are neither the signer's nor its chain; ignored`, block.name);
+    }
+    if (verifyDetail) {
+      let problem: string | undefined;
+      try {
+        problem = verifySfSignature(info, signerCert, readEntry(zip, sf, limits.maxEntryInflatedBytes));
+      } catch (e) {
+        if (!isEduscanError(e)) throw e;
+        problem = `the .SF cannot be read (${e.message})`;
+      }
+      verifyDetail.push(`v1 ${block.name}: ${problem ? `DOES NOT VERIFY: ${problem}` : `signature over ${sfName} verifies`} (entry digests not checked)`);
     }
     const digests = new Set<string>([...manifestDigests, ...digestNames(sfText, SF_MANIFEST_DIGEST), normalizeDigestName(info.digestAlgorithm)]);
     const apkSigned = SF_APK_SIGNED.exec(sfText);

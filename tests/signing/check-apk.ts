@@ -60,6 +60,9 @@ export function checkApk(path: string): ApkCheck {
       if (!o?.verifies) continue;
       check.compared++;
       for (const p of compareWithVerify(facts, o)) problem(p);
+      if (o.verified.includes('v1') && check.verified.verified?.detail.some((d) => d.startsWith('v1 ') && d.includes('DOES NOT VERIFY'))) {
+        problem('apksigner verified v1, our verify says a JAR signature does not verify');
+      }
       for (const s of ['v2', 'v3'] as const) {
         if (o.verified.includes(s) && check.verified.verified?.[s] !== true) problem(`apksigner verified ${s}, our verify says ${check.verified.verified?.[s]}`);
       }
@@ -68,6 +71,8 @@ export function checkApk(path: string): ApkCheck {
       for (const err of o?.errors ?? []) {
         const m = SCHEME_ERROR.exec(err);
         if (m && check.verified.verified?.[m[1] as 'v2' | 'v3'] !== false) problem(`apksigner: "${err.slice(0, 120)}", our verify says ${check.verified.verified?.[m[1] as 'v2' | 'v3']}`);
+        const jar = /JAR signature (META-INF\/\S+) did not verify against/.exec(err);
+        if (jar && !check.verified.verified?.detail.some((d) => d.startsWith(`v1 ${jar[1]}: DOES NOT VERIFY`))) problem(`apksigner: "${err}", our verify does not say so`);
         if (/Signature stripped\?/.test(err) && !check.anomalies.some((a) => a.code === 'SIGNING_SCHEME_STRIPPED')) problem(`apksigner: "${err.slice(0, 120)}", we have no SIGNING_SCHEME_STRIPPED anomaly`);
       }
     }

@@ -1,7 +1,13 @@
 // Every corpus APK against the stored apksigner / openssl outputs (tests/oracle/apksigner/generate.sh).
 import { basename } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parsePkcs7SignedData } from '../../src/apk/pkcs7.js';
+import { readSigning } from '../../src/apk/signing.js';
+import { normalizeDigestName } from '../../src/apk/v1.js';
+import { algorithmName } from '../../src/apk/x509.js';
 import { EduscanError } from '../../src/errors.js';
+import { FileSource } from '../../src/io/source.js';
+import { openZip, readEntry } from '../../src/zip/zip.js';
 import { CORPUS, corpusFiles } from '../helpers/corpus.js';
 import { checkApk, type ApkCheck } from './check-apk.js';
 
@@ -19,6 +25,23 @@ describe.skipIf(!CORPUS)('signing facts agree with apksigner and openssl on the 
       expect(check.zipError).toBeInstanceOf(EduscanError);
     } else {
       expect(check.facts).toBeDefined();
+    }
+  });
+
+  // apksig names its JAR test files after the signer info's algorithms: v1-only-with-<key>-<digest>-<OID>-<size>.
+  it('names the JAR signature algorithms apksig encoded in its test file names', () => {
+    const named = files.map((f) => [f, /v1-only-with-(rsa-pkcs1|dsa|ecdsa)-(md5|sha\d+)-([\d.]+)-/.exec(basename(f))] as const).filter(([, m]) => m);
+    expect(named.length).toBeGreaterThanOrEqual(4);
+    for (const [f, m] of named) {
+      const zip = openZip(new FileSource(f));
+      const block = zip.entries.find((e) => /^META-INF\/[^/]+\.(RSA|DSA|EC)$/.test(e.name))!;
+      const info = parsePkcs7SignedData(readEntry(zip, block), block.name).signerInfos[0]!;
+      expect(info.signatureAlgorithm, f).toBe(algorithmName(m![3]!));
+      expect(normalizeDigestName(info.digestAlgorithm), f).toBe(normalizeDigestName(m![2]!));
+      const key = { 'rsa-pkcs1': 'RSA', dsa: 'DSA', ecdsa: 'ECDSA' }[m![1] as 'rsa-pkcs1' | 'dsa' | 'ecdsa'];
+      const facts = readSigning(zip, { anomalies: [] });
+      expect(facts.signers[0]!.signatureAlgorithms, f).toEqual([`${m![2]!.toUpperCase()}with${key}`]);
+      zip.source.close();
     }
   });
 

@@ -107,6 +107,18 @@ describe('signing fixtures agree with apksigner and openssl', () => {
     expect(facts.signers[0]!.digestAlgorithms).toContain('SHA-1');
   });
 
+  it('with verify, checks the PKCS#7 signature over the .SF (signed attributes included) as apksigner does', () => {
+    const bad = 'androguard__v1-only-with-signed-attrs-wrong-signature.apk';
+    const err = readVerify(bad, 24)!.errors.join('\n');
+    expect(err).toContain('JAR signature META-INF/RSA-2048.RSA did not verify against META-INF/RSA-2048.SF');
+    expect(signing(bad, true).facts.verified!.detail[0]).toMatch(/^v1 META-INF\/RSA-2048\.RSA: DOES NOT VERIFY/);
+    const good = 'androguard__v1-only-two-signers.apk';
+    expect(readVerify(good, 24)!.verified).toContain('v1');
+    const detail = signing(good, true).facts.verified!.detail.filter((d) => d.startsWith('v1 '));
+    expect(detail).toHaveLength(2);
+    for (const d of detail) expect(d).toMatch(/signature over META-INF\/CERT\d\.SF verifies/);
+  });
+
   it('keeps two JAR signers apart, each with its own certificate', () => {
     const name = 'androguard__v1-only-two-signers.apk';
     const { facts } = signing(name);
