@@ -96,8 +96,12 @@ export interface AaptOracle {
   label?: string;
   labelZh?: string;
   labels: Record<string, string>;
+  /** `application: label='…'`: the default label or, without one, the first localised one. */
+  applicationLabel?: string;
   nativeCode: string[];
   debuggable: boolean;
+  /** stderr of both dumps, verbatim. */
+  stderr: string[];
   /** aapt's error lines (ERROR ..., "Error opening archive ...", "...: error: ..."), both dumps. */
   errors: string[];
 }
@@ -240,11 +244,12 @@ export function combineAapt(file: string, badging: AaptBadging, perms: AaptPermi
     labels: badging.labels,
     nativeCode: badging.nativeCode,
     debuggable: badging.debuggable,
+    stderr: [...badging.stderr, ...perms.stderr],
     errors: [...badging.errors, ...perms.errors],
   };
   const pkg = badging.package ?? perms.package;
   if (pkg !== undefined) o.package = pkg;
-  for (const k of ['versionCode', 'versionName', 'sdkVersion', 'targetSdkVersion', 'maxSdkVersion', 'label', 'labelZh'] as const) {
+  for (const k of ['versionCode', 'versionName', 'sdkVersion', 'targetSdkVersion', 'maxSdkVersion', 'label', 'labelZh', 'applicationLabel'] as const) {
     const v = badging[k];
     if (v !== undefined) o[k] = v;
   }
