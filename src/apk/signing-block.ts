@@ -171,7 +171,7 @@ export function findSigningBlock(zip: ZipArchive, anomalies: Anomaly[]): Signing
   return { offset, length: size + BLOCK_SIZE_FIELD, pairs };
 }
 
-/** Reads a pair's value; E_LIMIT-free: an oversized value is an E_BAD_SIGNATURE the caller records. */
+/** Reads a pair's value; an oversized one is an E_BAD_SIGNATURE (the caller records it as an anomaly). */
 export function readPairValue(source: ByteSource, pair: SigningBlockPair, what: string): Buffer {
   if (pair.length > MAX_SCHEME_BLOCK_BYTES) {
     throw new EduscanError('E_BAD_SIGNATURE', `${what}: ${pair.length} bytes, more than the ${MAX_SCHEME_BLOCK_BYTES} a signature block may have`, { offset: pair.offset });
