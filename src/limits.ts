@@ -14,6 +14,8 @@ export interface Limits {
   maxNestingDepth: number;
   /** Elements in one binary XML document. */
   maxXmlElements: number;
+  /** Attributes in one binary XML document (each costs an object; a hostile 64 MiB manifest could hold 3 million). */
+  maxXmlAttributes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -23,6 +25,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxCompressionRatio: 1100,
   maxNestingDepth: 256,
   maxXmlElements: 500_000,
+  maxXmlAttributes: 1_000_000,
 });
 
 export function resolveLimits(partial?: Partial<Limits>): Limits {

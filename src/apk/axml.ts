@@ -107,7 +107,7 @@ interface ResourceMap {
 
 /**
  * Decodes a binary XML document and returns its root element. Anomalies go to `opts.anomalies`;
- * `opts.limits.maxNestingDepth` and `maxXmlElements` raise a LimitError.
+ * `opts.limits.maxNestingDepth`, `maxXmlElements` and `maxXmlAttributes` raise a LimitError.
  */
 export function parseAxml(buf: Buffer, opts: AxmlOptions = {}): XmlElement {
   const limits = opts.limits ?? DEFAULT_LIMITS;
@@ -151,6 +151,7 @@ class TreeBuilder {
   private readonly stack: XmlElement[] = [];
   private root: XmlElement | undefined;
   private elements = 0;
+  private attributes = 0;
   private readonly oddNamespaces = new Set<string>();
   /** Codes already noted once for this document (layout quirks repeated in every node). */
   private readonly noted = new Set<string>();
@@ -269,6 +270,10 @@ class TreeBuilder {
         this.notes.add('AXML_ATTRIBUTES_TRUNCATED', `element declares ${count} attributes, only ${fit} fit in its chunk`, c.offset);
         count = fit;
       }
+    }
+    this.attributes += count;
+    if (this.attributes > this.limits.maxXmlAttributes) {
+      throw new LimitError('maxXmlAttributes', `binary XML: more than ${this.limits.maxXmlAttributes} attributes`, { offset: c.offset });
     }
     for (let i = 0; i < count; i++) element.attributes.push(this.attribute(attrStart + i * stride));
 

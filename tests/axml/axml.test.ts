@@ -189,4 +189,10 @@ describe('inputs without a tree', () => {
     expect(() => parseAxml(original, { limits: resolveLimits({ maxXmlElements: count }) })).not.toThrow();
     expect(() => parseAxml(original, { limits: resolveLimits({ maxXmlElements: count - 1 }) })).toThrow(LimitError);
   });
+
+  it('more attributes than limits.maxXmlAttributes is a LimitError', () => {
+    const count = aaptLines(join(DIR, 'locales', 'xmltree.txt')).lines.filter((l) => l.trimStart().startsWith('A:')).length;
+    expect(() => parseAxml(original, { limits: resolveLimits({ maxXmlAttributes: count }) })).not.toThrow();
+    expect(() => parseAxml(original, { limits: resolveLimits({ maxXmlAttributes: count - 1 }) })).toThrow(/more than \d+ attributes/);
+  });
 });
