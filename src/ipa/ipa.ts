@@ -16,6 +16,12 @@ import { parseStringsFile, type StringsTable } from './strings.js';
 export interface IpaOptions {
   limits: Limits;
   anomalies: Anomaly[];
+  /**
+   * The inflated main executable, when the caller has read it already (for instance asynchronously,
+   * beside the hashing pass: see mainExecutableEntry), or 'skip' to leave binary facts out. By default
+   * it is read here, synchronously: about 300 MB/s of inflated output on the project machine.
+   */
+  executable?: Buffer | 'skip';
 }
 
 export interface IpaFacts {
@@ -108,7 +114,7 @@ export function extractIpaFacts(zip: ZipArchive, opts: IpaOptions): IpaFacts {
   const privacyManifests = privacy(bundle, id, embedded, anomalies, (e) => optional('IPA_PRIVACY_MANIFEST_UNREADABLE', e.name, () => readPlistEntry(e)));
 
   const executable = str(info.CFBundleExecutable);
-  const macho = executable === undefined ? undefined : readExecutable(zip, bundle, executable, anomalies);
+  const macho = executable === undefined || opts.executable === 'skip' ? undefined : readExecutable(zip, bundle, executable, anomalies, opts.executable);
   if (executable === undefined) anomalies.push({ code: 'IPA_NO_EXECUTABLE_KEY', detail: 'Info.plist has no CFBundleExecutable string; the binary was not read', entry: infoEntry.name });
 
   const dylibs = [...bundle.files.keys()].filter((p) => p.endsWith('.dylib')).sort();
@@ -311,7 +317,21 @@ function privacy(bundle: AppBundle, appId: string, embedded: EmbeddedWithPlist[]
   return out;
 }
 
-function readExecutable(zip: ZipArchive, bundle: AppBundle, executable: string, anomalies: Anomaly[]): IosFacts['macho'] {
+/**
+ * The zip entry of the main executable (CFBundleExecutable of the main bundle), for callers that want to
+ * inflate it themselves; undefined when there is no such entry. Throws like extractIpaFacts when the
+ * bundle or its Info.plist is unreadable.
+ */
+export function mainExecutableEntry(zip: ZipArchive, limits: Limits): ZipEntry | undefined {
+  const bundle = findAppBundle(zip);
+  const infoEntry = bundle.files.get(INFO_PLIST);
+  if (infoEntry === undefined) return undefined;
+  const { value } = parsePlist(readEntry(zip, infoEntry, Math.min(MAX_PLIST_BYTES, limits.maxEntryInflatedBytes)), { limits, anomalies: [], entry: infoEntry.name });
+  const exe = isDict(value) ? str(value.CFBundleExecutable) : undefined;
+  return exe === undefined ? undefined : bundle.files.get(exe);
+}
+
+function readExecutable(zip: ZipArchive, bundle: AppBundle, executable: string, anomalies: Anomaly[], given: Buffer | undefined): IosFacts['macho'] {
   const e = bundle.files.get(executable);
   if (e === undefined) {
     anomalies.push({ code: 'IPA_EXECUTABLE_MISSING', detail: `CFBundleExecutable names "${executable}", which is not in the bundle`, entry: bundle.root + executable });
@@ -319,7 +339,7 @@ function readExecutable(zip: ZipArchive, bundle: AppBundle, executable: string, 
   }
   let buf: Buffer;
   try {
-    buf = readEntry(zip, e, MAX_EXECUTABLE_BYTES);
+    buf = given ?? readEntry(zip, e, MAX_EXECUTABLE_BYTES);
   } catch (err) {
     if (!isEduscanError(err)) throw err;
     const code = err instanceof LimitError ? 'IPA_EXECUTABLE_TOO_LARGE' : 'IPA_EXECUTABLE_UNREADABLE';

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EduscanError, type Anomaly } from '../../src/errors.js';
 import { IosFactsSchema } from '../../src/facts/ios-schema.js';
 import { PackageFactsSchema } from '../../src/facts/schema.js';
-import { looksLikeIpa } from '../../src/ipa/ipa.js';
+import { extractIpaFacts, looksLikeIpa, mainExecutableEntry } from '../../src/ipa/ipa.js';
+import { readEntry } from '../../src/zip/zip.js';
 import { parseMachO } from '../../src/ipa/macho.js';
 import { readProvisioningProfile } from '../../src/ipa/mobileprovision.js';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
@@ -273,6 +274,15 @@ describe('layouts and fatal errors', () => {
     expect(truncated.facts.id).toBe('com.example.layout');
     expect(truncated.anomalies.map((a) => a.code)).toEqual(['IPA_EXECUTABLE_UNREADABLE']);
     expect(truncated.anomalies[0]!.detail).toMatch(/^E_BAD_MACHO: /);
+  });
+  it('the executable can be skipped or handed in already inflated (mainExecutableEntry)', () => {
+    const buf = buildZip({ 'Payload/A.app/Info.plist': info({ CFBundleExecutable: 'A' }), 'Payload/A.app/A': buildMachO(ARM64) });
+    const zip = openBuilt(buf);
+    const entry = mainExecutableEntry(zip, DEFAULT_LIMITS);
+    expect(entry?.name).toBe('Payload/A.app/A');
+    const given = extractIpaFacts(zip, { limits: DEFAULT_LIMITS, anomalies: [], executable: readEntry(zip, entry!) });
+    expect(given.ios.macho).toEqual(scanBuilt(buf).facts.ios.macho);
+    expect(extractIpaFacts(openBuilt(buf), { limits: DEFAULT_LIMITS, anomalies: [], executable: 'skip' }).ios.macho).toBeUndefined();
   });
   it('a usage key whose value is not a string is kept, with an anomaly', () => {
     const { facts, anomalies } = scanBuilt(buildZip({ 'Payload/A.app/Info.plist': info({ NSContactsUsageDescription: true }) }));
