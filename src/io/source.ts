@@ -49,7 +49,13 @@ export class FileSource implements ByteSource {
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      let n: number;
+      try {
+        n = readSync(this.fd, buf, done, length - done, offset + done);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw new EduscanError('E_IO', `cannot read ${this.path} at offset ${offset + done}: ${err.code ?? err.message}`, { offset: offset + done, cause: e });
+      }
       if (n === 0) throw new EduscanError('E_IO', `unexpected end of file at offset ${offset + done} (file changed while reading?)`, { offset: offset + done });
       done += n;
     }

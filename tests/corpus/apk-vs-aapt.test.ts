@@ -25,24 +25,18 @@ import { EduscanError } from '../../src/errors.js';
 import type { PackageFacts } from '../../src/facts/schema.js';
 import { BufferSource } from '../../src/io/source.js';
 import { openZip } from '../../src/zip/zip.js';
+import { scanPackage } from '../../src/scan.js';
 import { CORPUS, corpusFiles } from '../helpers/corpus.js';
 import { loadAaptOracle, versionCodeMatches, type AaptOracle } from '../oracle/aapt.js';
 
-// scan.ts is being written alongside this test; load it only once it exists.
-const SCAN_TS = new URL('../../src/scan.ts', import.meta.url);
-const HAVE_SCAN = existsSync(SCAN_TS);
 type ScanFn = (path: string) => Promise<PackageFacts>;
-async function loadScan(): Promise<ScanFn> {
-  const modPath = '../../src/scan.js';
-  const mod = (await import(/* @vite-ignore */ modPath)) as { scanPackage: ScanFn };
-  return mod.scanPackage;
-}
+const loadScan = async (): Promise<ScanFn> => scanPackage;
 
 type Outcome = PackageFacts | EduscanError;
 
-async function scan(scanPackage: ScanFn, path: string): Promise<Outcome> {
+async function scan(scanFn: ScanFn, path: string): Promise<Outcome> {
   try {
-    return await scanPackage(path);
+    return await scanFn(path);
   } catch (e) {
     if (e instanceof EduscanError) return e;
     // Anything else is a defect: let it fail the test with its stack.
@@ -232,7 +226,7 @@ const AAPT_FAILURES: Record<string, FailureRow> = {
   },
 };
 
-describe.skipIf(!CORPUS || !HAVE_SCAN)('corpus APKs: eduscan vs aapt', () => {
+describe.skipIf(!CORPUS)('corpus APKs: eduscan vs aapt', () => {
   const files = corpusFiles('apk');
   const oracles = new Map(files.map((f) => [f, loadAaptOracle(basename(f))]));
 
@@ -321,7 +315,7 @@ describe.skipIf(!CORPUS || !HAVE_SCAN)('corpus APKs: eduscan vs aapt', () => {
 // libziparchive refuses the archive ("Extra field isn't large enough to hold zip64 info"), as eduscan does.
 const FIXTURE_DIVERGENCES: Record<string, string> = { 'size-zip64-marker-no-extra.apk': 'E_ZIP_CORRUPT' };
 
-describe.skipIf(!HAVE_SCAN)('committed fixtures: eduscan vs aapt', () => {
+describe('committed fixtures: eduscan vs aapt', () => {
   it('agrees wherever aapt reads a fixture and only ever throws EduscanError', async () => {
     const scanPackage = await loadScan();
     const fixtures = new URL('../fixtures/', import.meta.url);
