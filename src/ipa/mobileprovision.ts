@@ -64,7 +64,8 @@ export function profileFacts(d: PlistDict, entry: string, envelope: ProfileEnvel
   else if (getTaskAllow === true || (devices > 0 && devCert)) type = 'development';
   else if (devices > 0) type = 'ad-hoc';
   else type = 'app-store';
-  const entitlements: Record<string, JsonValue> = {};
+  // No prototype: an entitlement named "__proto__" stays a key.
+  const entitlements = Object.create(null) as Record<string, JsonValue>;
   if (ent) for (const k of Object.keys(ent)) entitlements[k] = plistToJson(ent[k] as PlistValue, { dataDigest: digest });
   return {
     entry,
