@@ -145,7 +145,6 @@ describe('signature parsers under seeded mutation', () => {
       return { bytes, regions: [...(block ? [[block.offset, zip.cdOffset] as const] : []), ...meta] };
     });
     let zipErrors = 0;
-    const t0 = Date.now();
     for (let i = 0; i < 1500; i++) {
       const { bytes, regions } = targets[i % targets.length]!;
       const region = r() < 0.75 && regions.length > 0 ? regions[Math.floor(r() * regions.length)]! : ([0, bytes.length] as const);
@@ -163,6 +162,5 @@ describe('signature parsers under seeded mutation', () => {
       for (const a of anomalies) expect(a.detail).not.toContain('\n');
     }
     expect(zipErrors).toBeLessThan(1500 / 2);
-    expect(Date.now() - t0).toBeLessThan(20_000);
   });
 });
