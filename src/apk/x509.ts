@@ -234,10 +234,33 @@ function hex(algo: 'sha256' | 'sha1', data: Buffer): string {
  * SIGNING_CERT_UNPARSABLE) and empty fields, and the digests still cover the shipped bytes.
  */
 export function parseCertificate(raw: Buffer, anomalies: Anomaly[], where: string, offset?: number): ParsedCertificate {
+  // The same certificate usually sits in the v1, v2 and v3 blocks of one APK, and release keys repeat
+  // across a registry; OpenSSL parsing and the self-signature check were a third of a corpus scan.
+  const certSha256 = hex('sha256', raw);
+  let hit = certificateCache.get(certSha256);
+  if (hit) {
+    certificateCache.delete(certSha256); // keep recently used entries last
+  } else {
+    const notes: string[] = [];
+    hit = { parsed: parseUncached(raw, certSha256, notes), notes };
+  }
+  certificateCache.set(certSha256, hit);
+  if (certificateCache.size > CERTIFICATE_CACHE_ENTRIES) certificateCache.delete(certificateCache.keys().next().value!);
+  for (const detail of hit.notes) {
+    anomalies.push({ code: 'SIGNING_CERT_UNPARSABLE', detail: `${where}: ${detail}`, ...(offset === undefined ? {} : { offset }) });
+  }
+  return { ...hit.parsed, raw, facts: { ...hit.parsed.facts } };
+}
+
+/** Parsed certificates by SHA-256 of their bytes (a certificate's facts depend on nothing else). */
+const CERTIFICATE_CACHE_ENTRIES = 256;
+const certificateCache = new Map<string, { parsed: ParsedCertificate; notes: string[] }>();
+
+function parseUncached(raw: Buffer, certSha256: string, notes: string[]): ParsedCertificate {
   const out: ParsedCertificate = {
     raw,
     facts: {
-      certSha256: hex('sha256', raw),
+      certSha256,
       certSha1: hex('sha1', raw),
       subject: '',
       issuer: '',
@@ -250,11 +273,11 @@ export function parseCertificate(raw: Buffer, anomalies: Anomaly[], where: strin
     },
   };
   const note = (detail: string): void => {
-    anomalies.push({ code: 'SIGNING_CERT_UNPARSABLE', detail: `${where}: ${detail}`, ...(offset === undefined ? {} : { offset }) });
+    notes.push(detail);
   };
   let tbs: TbsFields | undefined;
   try {
-    tbs = readTbs(new DerReader(raw, offset ?? 0, `certificate in ${where}`));
+    tbs = readTbs(new DerReader(raw, 0, 'certificate')); // offsets relative to the certificate: cached across files
   } catch (e) {
     if (!isEduscanError(e)) throw e;
     note(e.message);
