@@ -47,6 +47,26 @@ export function looksLikeAab(zip: ZipArchive): boolean {
   return zip.get('BundleConfig.pb') !== undefined || zip.get('base/manifest/AndroidManifest.xml') !== undefined;
 }
 
+function lazyResources(load: () => ResourceResolver, anomalies: Anomaly[]): ResourceResolver {
+  let table: ResourceResolver | undefined;
+  let failed = false;
+  const get = (): ResourceResolver | undefined => {
+    if (table || failed) return table;
+    try {
+      table = load();
+    } catch (e) {
+      if (!isEduscanError(e) || e.code === 'E_LIMIT') throw e;
+      failed = true;
+      anomalies.push({ code: 'ARSC_UNREADABLE', detail: `${e.code}: ${e.message}`, entry: RESOURCES_ENTRY });
+    }
+    return table;
+  };
+  return {
+    resolve: (id, locales) => get()?.resolve(id, locales),
+    nameOf: (id) => get()?.nameOf(id),
+  };
+}
+
 export function extractApkFacts(zip: ZipArchive, opts: ApkOptions): ApkExtract {
   const { anomalies, limits } = opts;
   const manifestEntry = zip.get(MANIFEST_ENTRY);
@@ -56,17 +76,10 @@ export function extractApkFacts(zip: ZipArchive, opts: ApkOptions): ApkExtract {
   }
   const root = parseAxml(readEntry(zip, manifestEntry), { limits, anomalies });
 
-  // A damaged resources.arsc only costs us the resolved labels; Android would fail later, at run time.
-  let res: ResourceResolver | undefined;
+  // resources.arsc is read only when the manifest refers into it (most labels do, many manifests need
+  // nothing else); a damaged table only costs the resolved values: Android would fail later, at run time.
   const arscEntry = zip.get(RESOURCES_ENTRY);
-  if (arscEntry) {
-    try {
-      res = parseArsc(readEntry(zip, arscEntry), { limits, anomalies });
-    } catch (e) {
-      if (!isEduscanError(e) || e.code === 'E_LIMIT') throw e;
-      anomalies.push({ code: 'ARSC_UNREADABLE', detail: `${e.code}: ${e.message}`, entry: RESOURCES_ENTRY });
-    }
-  }
+  const res = arscEntry ? lazyResources(() => parseArsc(readEntry(zip, arscEntry), { limits, anomalies }), anomalies) : undefined;
   const m = extractManifest(root, res, anomalies);
 
   if (m.networkSecurityConfigRef !== undefined && res) {
