@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   E_LIMIT: 'a safety limit was exceeded',
   E_USAGE: 'the command line is wrong',
   E_CONFIG: 'a configuration or data file is invalid',
+  E_RECORD: 'the filing record cannot be read',
+  E_NO_APP: 'no app in the filing record matches the package',
+  E_APP_AMBIGUOUS: 'more than one app in the filing record matches the package',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
