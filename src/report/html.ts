@@ -155,7 +155,8 @@ function checkboxSection(r: CheckResult, lang: Lang): string {
     const filedCell = r.record ? (isFiled ? '✓' : '—') : '';
     return `<tr${cls}><td>${h(categoryLabel(c, lang))}${mark}</td><td class="mark">${filedCell}</td><td class="mark">${d ? '✓' : '—'}</td><td>${ev}</td></tr>`;
   });
-  return `<section id="checkboxes"><h2>${h(T.checkboxes[lang])}</h2>
+  const note = r.record ? '' : `<p>${h(label('record', lang))}${lang === 'zh' ? '：' : ': '}${h(label('noRecord', lang))}</p>`;
+  return `<section id="checkboxes"><h2>${h(T.checkboxes[lang])}</h2>${note}
 <table><thead><tr><th>${h(label('category', lang))}</th><th>${h(label('filed', lang))}</th><th>${h(label('detected', lang))}</th><th>${h(label('evidence', lang))}</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
@@ -230,9 +231,9 @@ function identitySection(r: CheckResult, lang: Lang): string {
   }
   const prov = p.ios?.provisioning;
   if (prov?.teamName || prov?.teamId) add(t('team'), [prov.teamName, prov.teamId && `(${prov.teamId})`].filter(Boolean).join(' '));
-  if (r.record) {
-    add(label('record', lang), `${r.record.file ? `${r.record.file} · ` : ''}${label('recordApp', lang)}[${r.record.index}] ${r.record.app}`);
-  }
+  add(label('record', lang), r.record
+    ? `${r.record.file ? `${r.record.file} · ` : ''}${label('recordApp', lang)}[${r.record.index}] ${r.record.app}`
+    : label('noRecord', lang));
   return `<section id="identity"><h2>${h(t('identity'))}</h2>
 <table><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('\n')}</tbody></table></section>`;
 }
