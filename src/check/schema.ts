@@ -85,3 +85,8 @@ const MIRRORS: [
   SameShape<NonNullable<z.infer<typeof CheckResultSchema>['record']>, NonNullable<CheckResult['record']>>,
 ] = [true, true, true, true, true, true];
 void MIRRORS;
+
+/** CheckResultSchema as JSON Schema (draft 2020-12): the published description of `--format json`. */
+export function checkResultJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(CheckResultSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+}

@@ -1,6 +1,7 @@
 // The JSON report round-trips through CheckResultSchema, and the schema rejects what the contract forbids.
+import ajv2020 from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CheckResultSchema } from '../../src/check/schema.js';
+import { checkResultJsonSchema, CheckResultSchema } from '../../src/check/schema.js';
 import type { CheckResult } from '../../src/check/types.js';
 import { renderCheckJson } from '../../src/report/check-json.js';
 import { androidResult, hostileResult, iosPackageOnlyResult } from './build-result.js';
@@ -59,5 +60,20 @@ describe('CheckResultSchema', () => {
     expect(CheckResultSchema.safeParse(j).success).toBe(true);
     mutate(j);
     expect(CheckResultSchema.safeParse(j).success).toBe(false);
+  });
+});
+
+describe('checkResultJsonSchema', () => {
+  // The zod schema as JSON Schema, checked by an independent validator (ajv, draft 2020-12).
+  const ajv = new ajv2020.default({ allErrors: true, strict: false });
+  const validate = ajv.compile(checkResultJsonSchema());
+  it('accepts the JSON report and rejects a bad verdict or an extra field', () => {
+    for (const r of [android, ios, hostile]) expect(validate(JSON.parse(renderCheckJson(r))), JSON.stringify(validate.errors)).toBe(true);
+    const j = JSON.parse(renderCheckJson(android)) as Record<string, unknown>;
+    expect(validate({ ...j, verdict: 'ok' })).toBe(false);
+    expect(validate({ ...j, score: 1 })).toBe(false);
+    const { findings, ...noFindings } = j;
+    expect(findings).toBeDefined();
+    expect(validate(noFindings)).toBe(false);
   });
 });
