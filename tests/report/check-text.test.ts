@@ -123,6 +123,17 @@ describe('renderCheckText', () => {
   });
 });
 
+describe('SDK inventory in text', () => {
+  it('appears only when the facts carry one', () => {
+    expect(zh).not.toContain('第三方 SDK 清单');
+    const withSdks = structuredClone(r);
+    Object.assign(withSdks.package, { sdks: [{ name: '友盟统计', vendor: '友盟+', category: 'analytics', where: ['com.umeng.analytics'] }] });
+    const out = renderCheckText(withSdks, 'zh');
+    expect(out).toMatch(/第三方 SDK 清单：1 项\n-+\n {2}友盟统计 {2}友盟\+ · analytics {2}\[com\.umeng\.analytics\]\n/);
+    expect(out.indexOf('第三方 SDK 清单')).toBeGreaterThan(out.indexOf('权限勾选对照'));
+  });
+});
+
 describe('displayWidth', () => {
   // Oracle: Python's unicodedata (East Asian Width W/F = 2 columns, combining marks = 0).
   const python = spawnSync('python3', ['-c', [
