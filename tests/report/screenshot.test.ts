@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.js';
 import { androidResult, iosPackageOnlyResult } from './build-result.js';
 import { readPng } from './png.js';
+import { hasTool } from '../helpers/tools.js';
 import { chromiumPath, screenshot } from './screenshot.js';
 
 /** The banner colours in html.ts's CSS: fail #cf222e, pass #1a7f37. */
@@ -16,7 +17,7 @@ const WIDTH = 1100;
 
 const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 6);
 
-describe.skipIf(!chromiumPath())('HTML report in headless Chromium', () => {
+describe.skipIf(!chromiumPath() && !hasTool('chromium'))('HTML report in headless Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'eduscan-report-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
