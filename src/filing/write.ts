@@ -108,7 +108,14 @@ function edit(text: string, format: FilingFormat, raw: unknown, ops: readonly Op
   const style = detectYamlStyle(text);
   const doc = parseDocument(text, YAML_PARSE_OPTIONS);
   // `expected` has every op applied: setting each touched path to its final value reproduces it.
-  for (const op of ops) doc.setIn(op.path, doc.createNode(getIn(expected, op.path)));
+  for (const op of ops) {
+    try {
+      doc.setIn(op.path, doc.createNode(getIn(expected, op.path)));
+    } catch (e) {
+      // e.g. the path runs through an alias (*name): yaml cannot edit through it, and neither should we.
+      throw new EduscanError('E_RECORD', `cannot write ${formatPath(op.path)} into the record: ${(e as Error).message.split('\n')[0] ?? ''} (write that part out without YAML aliases)`, { cause: e });
+    }
+  }
   return doc.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 }).replace(/\n/g, style.eol);
 }
 

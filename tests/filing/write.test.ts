@@ -110,6 +110,19 @@ describe('writeScanBlock on YAML', () => {
     expect(readBack(after, 'yaml')).toEqual(withScan(raw, 0, SCAN_BLOCK, ['providerFiling', 'apps']));
   });
 
+  it('an app reached through a YAML alias is E_RECORD, not a crash', () => {
+    const text = 'kind: provider\nx: &a {name: a, platform: android}\napps:\n  - *a\n';
+    for (const f of [() => writeScanBlock(doc(text), 0, SCAN_BLOCK), () => fillApp(doc(text), 0, facts, detected)]) {
+      try {
+        f();
+        expect.unreachable();
+      } catch (e) {
+        expect(isEduscanError(e) && e.code).toBe('E_RECORD');
+        expect((e as Error).message).toMatch(/^cannot write apps\[0\]\.\w+ into the record: .*YAML aliases\)$/);
+      }
+    }
+  });
+
   it('refuses a missing app entry (E_RECORD) and an invalid block (a bug)', () => {
     try {
       writeScanBlock(doc(SAMPLE_TEXT), 3, SCAN_BLOCK);
