@@ -3,8 +3,8 @@
 // record can be redirected); with --write the record file is replaced and the summary goes to stdout.
 // Exit 0 when done (remaining form problems are listed, they are the person's to fill), 2 when the package or the
 // record cannot be read, the app is ambiguous, or the command line is wrong.
-import { existsSync, renameSync, statSync, writeFileSync, chmodSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CategoryDetection, PermissionLabel } from '../check/types.js';
 import { EduscanError, isEduscanError } from '../errors.js';
@@ -103,24 +103,6 @@ export function renderFillSummary(
   return `${lines.join('\n')}\n`;
 }
 
-/** Replace the file in one step (write a sibling, rename over), keeping its mode. */
-function replaceFile(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.eduscan-${process.pid}.tmp`);
-  let mode: number | undefined;
-  try {
-    mode = statSync(path).mode & 0o777;
-  } catch {
-    mode = undefined;
-  }
-  try {
-    writeFileSync(tmp, text);
-    if (mode !== undefined) chmodSync(tmp, mode);
-    renameSync(tmp, path);
-  } catch (e) {
-    throw new EduscanError('E_IO', `cannot write record ${path}: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`, { cause: e, file: path });
-  }
-}
-
 export async function runFill(pkg: string, o: FillOptions, deps: FillDeps): Promise<number> {
   const out = deps.out ?? ((s: string) => void process.stdout.write(s));
   const err = deps.err ?? ((s: string) => void process.stderr.write(s));
@@ -151,7 +133,7 @@ export async function runFill(pkg: string, o: FillOptions, deps: FillDeps): Prom
     const appsRaw = load.rawApps(after);
     const entry = appsRaw?.[result.index] as { name?: unknown } | undefined;
     const changed = doc === undefined || result.text !== doc.text;
-    if (o.write && o.filing !== undefined && changed) replaceFile(o.filing, result.text);
+    if (o.write && o.filing !== undefined && changed) write.saveRecordText(o.filing, result.text);
     const summary = renderFillSummary(result, after.problems, {
       pkg, ...(o.filing === undefined ? {} : { file: o.filing }), appPath: formatPath([...load.appsPath(after.kind), result.index]), written: o.write && changed, writeAsked: o.write, ...(by === undefined ? {} : { by }),
       ...(typeof entry?.name === 'string' ? { appName: entry.name } : {}),

@@ -2,8 +2,10 @@
 // after `fill`. Only the targeted values change; the rest of the text (comments, key order, indentation,
 // quoting, line ends) stays byte for byte. Every edit is verified by re-reading the new text; if the splice
 // does not read back as intended, the record is re-serialised instead (correct first, pretty second).
-import { Document, parseDocument } from 'yaml';
+import { chmodSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { Document, parseDocument } from 'yaml';
 import { EduscanError } from '../errors.js';
 import { PERMISSION_LABELS, VERDICT_ZH, type CategoryDetection, type CheckResult, type PermissionLabel } from '../check/types.js';
 import type { PackageFacts } from '../facts/schema.js';
@@ -327,4 +329,22 @@ export function fillApp(
 
   const text = ops.length > 0 ? edit(doc.text, doc.format, doc.raw, ops) : doc.text;
   return { text, format: doc.format, index, changes, conflicts };
+}
+
+/** Replace a record file in one step (write a sibling, rename over it), keeping its permissions. */
+export function saveRecordText(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.eduscan-${process.pid}.tmp`);
+  let mode: number | undefined;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    mode = undefined; // a new record
+  }
+  try {
+    writeFileSync(tmp, text);
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, path);
+  } catch (e) {
+    throw new EduscanError('E_IO', `cannot write record ${path}: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`, { cause: e, file: path });
+  }
 }

@@ -77,6 +77,7 @@ describe('eduscan fill', () => {
       [await fill({ pkg: join(dir, 'missing.apk') }), 'E_IO'],
       [await fill({ filing: bad }), 'E_RECORD'],
       [await fill({ filing: SAMPLE_RECORD, app: '没有这个应用' }), 'E_NO_APP'],
+      [await fill({ filing: join(dir, 'no-such-dir', 'r.yaml'), write: true }), 'E_IO'],
     ] as const;
     for (const [r, code] of cases) {
       expect(r.code).toBe(2);
