@@ -5,10 +5,15 @@ import { createWriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isEduscanError } from '../errors.js';
 import { closeHashPool, startHashes } from '../hash/hash.js';
+import type { CategoryDetection } from '../check/types.js';
+import type { PackageFacts } from '../facts/schema.js';
 import type { Limits } from '../limits.js';
 import { renderFactsText, type Lang } from '../report/facts-text.js';
 import { scanPackage } from '../scan.js';
 import { VERSION } from '../version.js';
+import { registerCheck } from './check-cmd.js';
+import { registerFill } from './filing-cmd.js';
+import { registerRules } from './rules-cmd.js';
 
 export const EXIT = { OK: 0, FINDINGS: 1, INPUT: 2, BUG: 70 } as const;
 
@@ -76,6 +81,20 @@ export async function main(argv: string[]): Promise<number> {
       }
       await out.end();
     });
+
+  const setExitCode = (code: number) => {
+    exitCode = Math.max(exitCode, code);
+  };
+  registerCheck(program, setExitCode);
+  // fill needs the checkbox detection of the shipped rule set; it is loaded only when fill runs, so that
+  // `eduscan scan` does not pay for zod and the rule files at start-up.
+  let detect: ((facts: PackageFacts) => CategoryDetection[]) | undefined;
+  registerFill(program, { detect: (facts) => detect!(facts), setExitCode }).hook('preAction', async () => {
+    const [{ loadRuleSet }, { detectCategories }] = await Promise.all([import('../rules/load.js'), import('../rules/categories.js')]);
+    const set = loadRuleSet();
+    detect = (facts) => detectCategories(facts, set.permissionMap);
+  });
+  registerRules(program, { setExitCode });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
