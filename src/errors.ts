@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   E_BAD_PLIST: 'the property list is damaged',
   E_BAD_MACHO: 'the Mach-O executable is damaged',
   E_BAD_DER: 'the DER/ASN.1 structure is damaged',
+  E_BAD_DEX: 'a DEX (Dalvik executable) file is damaged',
   E_LIMIT: 'a safety limit was exceeded',
   E_USAGE: 'the command line is wrong',
   E_CONFIG: 'a configuration or data file is invalid',
