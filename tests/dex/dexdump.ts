@@ -41,7 +41,14 @@ const METHOD_NAME_RE = /, (L[^ ]*?;\.[^ ]+:\([^ ]*\)[^ ]+) \/\/ method@([0-9a-f]
 /** `dexdump -d` (or, without code, plain `dexdump`), streamed: with code its output is ~14x the dex size. */
 export async function dexdumpCode(path: string, withCode = true): Promise<DexdumpCode> {
   const child = spawn('dexdump', withCode ? ['-d', path] : [path], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  const closed = new Promise((res) => child.on('close', res));
+  const parsed = await parseDexdump(createInterface({ input: child.stdout, crlfDelay: Infinity }));
+  await closed;
+  return parsed;
+}
+
+/** Parses dexdump's listing (live, or as stored by gen-fixtures.sh). */
+export async function parseDexdump(lines: AsyncIterable<string> | Iterable<string>): Promise<DexdumpCode> {
   const classes: string[] = [];
   const refs: string[][] = [];
   const methodNames = new Map<number, string>();
@@ -71,6 +78,5 @@ export async function dexdumpCode(path: string, withCode = true): Promise<Dexdum
       }
     }
   }
-  await new Promise((res) => child.on('close', res));
   return { classes, refs, methodNames };
 }

@@ -1,0 +1,129 @@
+// Seeded mutation fuzzing of the DEX reader and the code-fact extraction: real dex files with flipped bits,
+// extreme counts and offsets in the header and the id tables, truncations and random bytes. Only a result or
+// an EduscanError may come out, fast. Crashers are kept in tests/fixtures/crashers/ as
+// <expected code>--<defect>.bin (names starting with "dex-") and replayed below.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scanCode } from '../../src/dex/code-scan.js';
+import { DexFile, dexHeaderOffsets } from '../../src/dex/dex-file.js';
+import { EduscanError, type Anomaly } from '../../src/errors.js';
+import { FIXTURES } from '../helpers/corpus.js';
+
+const DIR = join(FIXTURES, 'dex');
+const CRASHERS = join(FIXTURES, 'crashers');
+const SEED = Number(process.env.EDUSCAN_FUZZ_SEED ?? 0xdec0de);
+const CASES = Number(process.env.EDUSCAN_FUZZ_CASES ?? 4000);
+const SEEDS = ['androguard-tc-debug', 'apktool-library', 'apktool-dynamic', 'androguard-multidex-1'];
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const EXTREMES_32 = [0, 1, 0xffffffff, 0x7fffffff, 0x80000000, 0xfffffff0, 0x10000, 0x70, 0x12345678];
+
+/** u32 positions worth hitting: header fields, and the first entries of every id table. */
+function interesting(buf: Buffer): number[] {
+  const out: number[] = [];
+  for (let o = 0x20; o < 0x70; o += 4) out.push(o);
+  try {
+    const d = new DexFile(buf);
+    for (const t of [d.header.stringIds, d.header.typeIds, d.header.methodIds, d.header.fieldIds, d.header.classDefs, d.header.protoIds]) {
+      for (let i = 0; i < Math.min(t.size, 8) * 4; i += 4) out.push(t.off + i);
+    }
+  } catch {
+    // seed damaged by an earlier mutation: header positions only
+  }
+  return out;
+}
+
+function mutate(seed: Buffer, rnd: () => number): Buffer {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  let b = Buffer.from(seed);
+  const rounds = 1 + Math.floor(rnd() * 4);
+  for (let r = 0; r < rounds; r++) {
+    const kind = Math.floor(rnd() * 6);
+    if (kind === 0) {
+      for (let i = 0; i < 1 + rnd() * 8; i++) {
+        const p = Math.floor(rnd() * b.length);
+        b[p] = b[p]! ^ (1 << Math.floor(rnd() * 8));
+      }
+    } else if (kind === 1 || kind === 2) {
+      const spots = interesting(b);
+      const p = pick(spots);
+      if (p + 4 <= b.length) b.writeUInt32LE(kind === 1 ? pick(EXTREMES_32) : Math.floor(rnd() * b.length), p);
+    } else if (kind === 3) {
+      b = b.subarray(0, Math.floor(rnd() * b.length));
+    } else if (kind === 4) {
+      const p = Math.floor(rnd() * b.length);
+      const n = Math.min(b.length - p, 1 + Math.floor(rnd() * 64));
+      for (let i = 0; i < n; i++) b[p + i] = Math.floor(rnd() * 256);
+    } else {
+      // a uleb128 somewhere in the data made long or huge
+      const p = Math.floor(0x70 + rnd() * Math.max(1, b.length - 0x75));
+      for (let i = 0; i < 5 && p + i < b.length; i++) b[p + i] = i < 4 ? 0xff : 0x0f;
+    }
+  }
+  return b;
+}
+
+/** Everything the code facts read from a dex: classes, method and field names, the instruction sweep. */
+export function exercise(buf: Buffer): void {
+  const anomalies: Anomaly[] = [];
+  for (const at of dexHeaderOffsets(buf)) {
+    const dex = new DexFile(buf, { anomalies, headerOffset: at });
+    for (let i = 0; i < dex.classCount; i++) dex.classDescriptor(i);
+    for (let m = 0; m < dex.methodCount; m++) {
+      dex.typeDescriptor(dex.methodClassIdx(m));
+      dex.string(dex.methodNameIdx(m));
+    }
+    for (let f = 0; f < dex.fieldCount; f++) dex.string(dex.fieldNameIdx(f));
+    for (let s = 0; s < Math.min(dex.stringCount, 2000); s++) dex.stringStartsWith(s, Buffer.from('content://'));
+    const all = (n: number): Uint8Array => new Uint8Array(n).fill(1);
+    scanCode(dex, { methods: all(dex.methodCount), fields: all(dex.fieldCount), strings: all(Math.min(dex.stringCount, 1 << 20)) }, () => undefined);
+  }
+}
+
+function run(buf: Buffer): string {
+  try {
+    exercise(buf);
+    return 'ok';
+  } catch (e) {
+    if (e instanceof EduscanError) return e.code;
+    throw e;
+  }
+}
+
+describe('DEX fuzz', () => {
+  it(`${CASES} mutated dex files give results or EduscanErrors only`, () => {
+    const rnd = prng(SEED);
+    const seeds = SEEDS.map((n) => readFileSync(join(DIR, `${n}.dex`)));
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < CASES; i++) {
+      const input = mutate(seeds[i % seeds.length]!, rnd);
+      let code: string;
+      try {
+        code = run(input);
+      } catch (e) {
+        throw new Error(`case ${i} (seed ${SEED}): ${(e as Error).stack}\ninput (base64): ${input.toString('base64').slice(0, 4000)}`);
+      }
+      outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+    }
+    // Both paths must be exercised, or the fuzzer is not testing anything.
+    expect(outcomes.get('ok') ?? 0).toBeGreaterThan(CASES / 20);
+    expect(outcomes.get('E_BAD_DEX') ?? 0).toBeGreaterThan(CASES / 20);
+    expect([...outcomes.keys()].every((k) => k === 'ok' || k.startsWith('E_'))).toBe(true);
+  });
+
+  const crashers = existsSync(CRASHERS) ? readdirSync(CRASHERS).filter((f) => f.startsWith('E_') && f.includes('--dex-')) : [];
+  it.runIf(crashers.length > 0)('replays the kept dex crashers', () => {
+    for (const f of crashers) expect(run(readFileSync(join(CRASHERS, f))), f).toBe(f.split('--')[0]);
+  });
+});
