@@ -279,8 +279,19 @@ function checkIteration(it: Iteration, shapes: ShapeScope, at: (string | number)
   }
 }
 
+/** Nesting a hand-written condition never needs; deeper trees are refused before they can exhaust the stack. */
+export const MAX_CONDITION_DEPTH = 32;
+
+function depthOf(at: (string | number)[]): number {
+  return at.filter((p) => p === 'all' || p === 'any' || p === 'not' || p === 'where').length;
+}
+
 /** Static check of a (zod-valid) condition: paths exist, regexes compile, names bound by iterations recorded. */
 export function checkCondition(c: Condition, shapes: ShapeScope, at: (string | number)[], out: Problem[], bindings: Map<string, Shape>): void {
+  if (depthOf(at) > MAX_CONDITION_DEPTH) {
+    out.push({ at, message: `conditions nest deeper than ${MAX_CONDITION_DEPTH} levels` });
+    return;
+  }
   if ('all' in c) return c.all.forEach((x, i) => checkCondition(x, shapes, [...at, 'all', i], out, bindings));
   if ('any' in c) return c.any.forEach((x, i) => checkCondition(x, shapes, [...at, 'any', i], out, bindings));
   // Names bound under `not` never reach evidence: the evaluation drops them.

@@ -12,7 +12,7 @@ import { PackageFactsSchema } from '../facts/schema.js';
 import { checkCondition, checkPath, type Problem, type ShapeScope } from './condition.js';
 import { DERIVED_SHAPE } from './derived.js';
 import { ANY, arr, obj, SCALAR, shapeAt, shapeOfZod, parsePath, type Shape } from './paths.js';
-import { BundleSchema, PermissionMapSchema, RuleFileSchema } from './schema.js';
+import { BundleSchema, PermissionMapSchema, RuleFileSchema, RuleSchema } from './schema.js';
 import { BUILTINS, placeholders } from './template.js';
 import type { Condition, PermissionMap, Rule, RuleSet, RuleTestCase } from './types.js';
 import { configError, parseYamlFile, type YamlFile } from './yaml-source.js';
@@ -245,8 +245,13 @@ export function validateRuleDir(dir: string = RULES_DIR): RuleDirReport {
     }
     const parsed = parseWith(RuleFileSchema, f, problems);
     if (!parsed) continue;
-    parsed.rules.forEach((r, i) => {
-      const rule = { ...r, file: raw.name } as Rule;
+    parsed.rules.forEach((raw0, i) => {
+      const r = RuleSchema.safeParse(raw0);
+      if (!r.success) {
+        for (const p of zodProblems(r.error)) problems.push(configError(f, ['rules', i, ...p.at], p.message));
+        return;
+      }
+      const rule = { ...r.data, file: raw.name } as Rule;
       const prior = ids.get(rule.id);
       if (prior) problems.push(configError(f, ['rules', i, 'id'], `${rule.id} is already used in ${prior}`));
       ids.set(rule.id, raw.name);

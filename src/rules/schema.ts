@@ -63,7 +63,14 @@ export const ConditionSchema: z.ZodType<unknown> = z.unknown().superRefine((v, c
     return;
   }
   const r = NODE_SCHEMAS[kinds[0]!].safeParse(v);
-  if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      const path = issue.path as (string | number)[];
+      // Re-raised as custom issues; an unknown key keeps its name in the path, as at the top level.
+      if (issue.code === 'unrecognized_keys') ctx.addIssue({ code: 'custom', message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`, path: [...path, issue.keys[0]!] });
+      else ctx.addIssue({ code: 'custom', message: issue.message, path });
+    }
+  }
 });
 
 const EvidenceSchema = z.union([
@@ -108,7 +115,8 @@ export const RuleSchema = z.strictObject({
   tests: z.strictObject({ trigger: z.array(TestCaseSchema), pass: z.array(TestCaseSchema) }).optional(),
 });
 
-export const RuleFileSchema = z.strictObject({ rules: z.array(RuleSchema).min(1) });
+/** A rules file; each rule is checked on its own (RuleSchema) so one bad rule does not hide the others' problems. */
+export const RuleFileSchema = z.strictObject({ rules: z.array(z.unknown()).min(1) });
 
 export const BundleSchema = z.strictObject({
   schemaVersion: z.literal(1),
