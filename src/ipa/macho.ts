@@ -54,11 +54,13 @@ const VERSION_MIN_COMMANDS = new Set([LC_VERSION_MIN_MACOSX, LC_VERSION_MIN_IPHO
 // nlist: 0 u32 n_strx | 4 u8 n_type | 5 u8 n_sect | 6 u16 n_desc | 8 n_value (u32, or u64 in nlist_64)
 const NLIST_SIZE = 12;
 const NLIST_64_SIZE = 16;
+export const NLIST_TYPE = 4;
 const N_STAB = 0xe0;
 const N_TYPE = 0x0e;
 const N_EXT = 0x01;
 const N_UNDF = 0x0;
-const MAX_SYMBOL_NAME = 4096;
+/** Longest symbol name read; longer ones are cut (real mangled Swift names stay well below). */
+export const MAX_SYMBOL_NAME = 4096;
 
 const CPU_ARCH_ABI64 = 0x01000000;
 const CPU_ARCH_ABI64_32 = 0x02000000;
@@ -79,8 +81,8 @@ const FLAG_NAMES: [number, string][] = [
 ];
 const PLATFORMS: Record<number, string> = { 1: 'macos', 2: 'ios', 3: 'tvos', 4: 'watchos', 5: 'bridgeos', 6: 'maccatalyst', 7: 'iossimulator', 8: 'tvossimulator', 9: 'watchossimulator', 10: 'driverkit', 11: 'xros', 12: 'xrossimulator' };
 const PRIMARY_ORDER = ['arm64e', 'arm64', 'arm64_32', 'armv7s', 'armv7k', 'armv7', 'x86_64', 'i386'];
-const STACK_CANARY_SYMBOLS = ['___stack_chk_guard', '___stack_chk_fail'];
-const ARC_SYMBOL = '_objc_release';
+export const STACK_CANARY_SYMBOLS = ['___stack_chk_guard', '___stack_chk_fail'];
+export const ARC_SYMBOL = '_objc_release';
 /** Imported symbols listed in the facts (per binary); counts stay exact beyond it. */
 export const MAX_LISTED_SYMBOLS = 100_000;
 
@@ -123,45 +125,95 @@ export function packedVersion(v: number): string {
   return patch ? `${major}.${minor}.${patch}` : `${major}.${minor}`;
 }
 
-interface ArchDetail extends MachOArchFacts {
+/** One slice's facts plus the imported names it lists (every one when read from a whole buffer). */
+export interface MachOArchDetail extends MachOArchFacts {
   imported: string[];
 }
 
+/** A fat-header record that lies inside the file. */
+export interface FatSlice {
+  index: number;
+  offset: number;
+  size: number;
+}
+
+/**
+ * The fat header, from its first 8 bytes: how many bytes its records take (header included), or
+ * undefined for a thin image. `imageLength` is the length of the whole file.
+ */
+export function fatHeaderBytes(first: Buffer, imageLength: number, ctx: MachOContext): number | undefined {
+  if (imageLength < FAT_HEADER_SIZE || first.length < FAT_HEADER_SIZE) throw machoError(ctx, `expected a Mach-O header, found ${imageLength} bytes`, 0);
+  const be = first.readUInt32BE(0);
+  if (be !== FAT_MAGIC && be !== FAT_MAGIC_64) return undefined;
+  const n = first.readUInt32BE(4);
+  const recSize = be === FAT_MAGIC_64 ? FAT_ARCH_64_SIZE : FAT_ARCH_SIZE;
+  if (n === 0 || n > MAX_FAT_ARCHS) throw machoError(ctx, `fat header: expected 1..${MAX_FAT_ARCHS} architectures, found ${n}`, 4);
+  const need = FAT_HEADER_SIZE + n * recSize;
+  if (need > imageLength) throw machoError(ctx, `fat header: ${n} architecture records need ${need} bytes, the file has ${imageLength}`, FAT_HEADER_SIZE);
+  return need;
+}
+
+/** The fat records (`head` holds fatHeaderBytes bytes), in header order; records outside the file are anomalies. */
+export function readFatRecords(head: Buffer, imageLength: number, ctx: MachOContext): (FatSlice | Anomaly)[] {
+  const is64 = head.readUInt32BE(0) === FAT_MAGIC_64;
+  const n = head.readUInt32BE(4);
+  const recSize = is64 ? FAT_ARCH_64_SIZE : FAT_ARCH_SIZE;
+  const out: (FatSlice | Anomaly)[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = FAT_HEADER_SIZE + i * recSize;
+    const offset = is64 ? safeU64(head, r + 8) : head.readUInt32BE(r + 8);
+    const size = is64 ? safeU64(head, r + 16) : head.readUInt32BE(r + 12);
+    if (!(offset >= FAT_HEADER_SIZE && size > 0 && size <= imageLength - offset)) {
+      out.push({ code: 'MACHO_FAT_SLICE_OUT_OF_RANGE', detail: `architecture ${i}: ${size} bytes at ${offset} lie outside the ${imageLength}-byte file`, entry: ctx.entry, offset: r });
+    } else {
+      out.push({ index: i, offset, size });
+    }
+  }
+  return out;
+}
+
+export function isFatSlice(r: FatSlice | Anomaly): r is FatSlice {
+  return (r as FatSlice).size !== undefined;
+}
+
+export function noSliceReadable(ctx: MachOContext, n: number): EduscanError {
+  return machoError(ctx, `fat binary: none of the ${n} architectures is readable`, FAT_HEADER_SIZE);
+}
+
+export function sliceUnreadable(ctx: MachOContext, e: EduscanError, offset: number): Anomaly {
+  return { code: 'MACHO_SLICE_UNREADABLE', detail: e.message, entry: ctx.entry, offset };
+}
+
 export function parseMachO(buf: Buffer, ctx: MachOContext): MachOFacts {
-  if (buf.length < 8) throw machoError(ctx, `expected a Mach-O header, found ${buf.length} bytes`, 0);
-  const be = buf.readUInt32BE(0);
-  const archs: ArchDetail[] = [];
-  let fat = false;
-  if (be === FAT_MAGIC || be === FAT_MAGIC_64) {
-    fat = true;
-    const is64 = be === FAT_MAGIC_64;
-    const n = buf.readUInt32BE(4);
-    const recSize = is64 ? FAT_ARCH_64_SIZE : FAT_ARCH_SIZE;
-    if (n === 0 || n > MAX_FAT_ARCHS) throw machoError(ctx, `fat header: expected 1..${MAX_FAT_ARCHS} architectures, found ${n}`, 4);
-    if (FAT_HEADER_SIZE + n * recSize > buf.length) throw machoError(ctx, `fat header: ${n} architecture records need ${FAT_HEADER_SIZE + n * recSize} bytes, the file has ${buf.length}`, FAT_HEADER_SIZE);
-    for (let i = 0; i < n; i++) {
-      const r = FAT_HEADER_SIZE + i * recSize;
-      const offset = is64 ? safeU64(buf, r + 8) : buf.readUInt32BE(r + 8);
-      const size = is64 ? safeU64(buf, r + 16) : buf.readUInt32BE(r + 12);
-      if (!(offset >= FAT_HEADER_SIZE && size > 0 && size <= buf.length - offset)) {
-        ctx.anomalies.push({ code: 'MACHO_FAT_SLICE_OUT_OF_RANGE', detail: `architecture ${i}: ${size} bytes at ${offset} lie outside the ${buf.length}-byte file`, entry: ctx.entry, offset: r });
+  const fatBytes = fatHeaderBytes(buf, buf.length, ctx);
+  const archs: MachOArchDetail[] = [];
+  if (fatBytes !== undefined) {
+    const records = readFatRecords(buf.subarray(0, fatBytes), buf.length, ctx);
+    for (const r of records) {
+      if (!isFatSlice(r)) {
+        ctx.anomalies.push(r);
         continue;
       }
       try {
-        archs.push(readSlice(buf.subarray(offset, offset + size), offset, ctx));
+        archs.push(readSlice(buf.subarray(r.offset, r.offset + r.size), r.offset, ctx));
       } catch (e) {
         if (!(e instanceof EduscanError)) throw e;
-        ctx.anomalies.push({ code: 'MACHO_SLICE_UNREADABLE', detail: e.message, entry: ctx.entry, offset });
+        ctx.anomalies.push(sliceUnreadable(ctx, e, r.offset));
       }
     }
-    if (archs.length === 0) throw machoError(ctx, `fat binary: none of the ${n} architectures is readable`, FAT_HEADER_SIZE);
+    if (archs.length === 0) throw noSliceReadable(ctx, records.length);
   } else {
     archs.push(readSlice(buf, 0, ctx));
   }
+  return machoFacts(archs, fatBytes !== undefined, ctx);
+}
+
+/** The facts of the whole file from its readable slices (in header order). */
+export function machoFacts(archs: MachOArchDetail[], fat: boolean, ctx: MachOContext): MachOFacts {
   const primary = pickPrimary(archs);
   const { imported, ...primaryFacts } = primary;
-  if (imported.length > MAX_LISTED_SYMBOLS) {
-    ctx.anomalies.push({ code: 'MACHO_SYMBOLS_TRUNCATED', detail: `${imported.length} imported symbols, the first ${MAX_LISTED_SYMBOLS} are listed`, entry: ctx.entry });
+  if (primary.importedSymbolCount > MAX_LISTED_SYMBOLS) {
+    ctx.anomalies.push({ code: 'MACHO_SYMBOLS_TRUNCATED', detail: `${primary.importedSymbolCount} imported symbols, the first ${MAX_LISTED_SYMBOLS} are listed`, entry: ctx.entry });
   }
   return {
     entry: ctx.entry,
@@ -176,12 +228,12 @@ export function parseMachO(buf: Buffer, ctx: MachOContext): MachOFacts {
   };
 }
 
-function pickPrimary(archs: ArchDetail[]): ArchDetail {
+function pickPrimary(archs: MachOArchDetail[]): MachOArchDetail {
   for (const name of PRIMARY_ORDER) {
     const a = archs.find((x) => x.cpu === name);
     if (a) return a;
   }
-  return archs[0] as ArchDetail;
+  return archs[0] as MachOArchDetail;
 }
 
 function safeU64(buf: Buffer, at: number): number {
@@ -189,11 +241,27 @@ function safeU64(buf: Buffer, at: number): number {
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(v);
 }
 
-/** One thin Mach-O image; `base` is its offset in the file, for messages. */
-function readSlice(s: Buffer, base: number, ctx: MachOContext): ArchDetail {
-  if (s.length < MH_HEADER_SIZE) throw machoError(ctx, `expected a ${MH_HEADER_SIZE}-byte Mach header, found ${s.length} bytes`, base);
-  const le = s.readUInt32LE(0);
-  const bem = s.readUInt32BE(0);
+export interface MachHeader {
+  little: boolean;
+  is64: boolean;
+  /** 28 or 32: where the load commands start. */
+  headerSize: number;
+  cpuType: number;
+  cpuSubtype: number;
+  fileType: number;
+  ncmds: number;
+  sizeofcmds: number;
+  flags: number;
+}
+
+/**
+ * The Mach header of one slice. `h` holds at least min(imageLength, 32) bytes of the slice;
+ * `imageLength` is the slice's length and `base` its offset in the file (for messages).
+ */
+export function readMachHeader(h: Buffer, imageLength: number, base: number, ctx: MachOContext): MachHeader {
+  if (imageLength < MH_HEADER_SIZE || h.length < MH_HEADER_SIZE) throw machoError(ctx, `expected a ${MH_HEADER_SIZE}-byte Mach header, found ${imageLength} bytes`, base);
+  const le = h.readUInt32LE(0);
+  const bem = h.readUInt32BE(0);
   let little: boolean;
   let is64: boolean;
   if (le === MH_MAGIC || le === MH_MAGIC_64) {
@@ -205,32 +273,50 @@ function readSlice(s: Buffer, base: number, ctx: MachOContext): ArchDetail {
   } else {
     throw machoError(ctx, `expected Mach-O magic 0xfeedface/0xfeedfacf (or a fat header), found 0x${bem.toString(16).padStart(8, '0')}`, base);
   }
-  const u32 = (at: number): number => (little ? s.readUInt32LE(at) : s.readUInt32BE(at));
   const headerSize = is64 ? MH_HEADER_64_SIZE : MH_HEADER_SIZE;
-  if (s.length < headerSize) throw machoError(ctx, `expected a ${headerSize}-byte Mach header, found ${s.length} bytes`, base);
-  const cpuType = u32(MH_CPUTYPE) | 0;
-  const cpuSubtype = u32(MH_CPUSUBTYPE) | 0;
-  const fileTypeNum = u32(MH_FILETYPE);
+  if (imageLength < headerSize || h.length < headerSize) throw machoError(ctx, `expected a ${headerSize}-byte Mach header, found ${imageLength} bytes`, base);
+  const u32 = (at: number): number => (little ? h.readUInt32LE(at) : h.readUInt32BE(at));
   const ncmds = u32(MH_NCMDS);
   const sizeofcmds = u32(MH_SIZEOFCMDS);
-  const flagsNum = u32(MH_FLAGS);
-  if (sizeofcmds > s.length - headerSize) {
-    throw machoError(ctx, `load commands: sizeofcmds ${sizeofcmds} runs past the ${s.length}-byte image`, base + MH_SIZEOFCMDS);
+  if (sizeofcmds > imageLength - headerSize) {
+    throw machoError(ctx, `load commands: sizeofcmds ${sizeofcmds} runs past the ${imageLength}-byte image`, base + MH_SIZEOFCMDS);
   }
   if (ncmds > sizeofcmds / LC_HEADER_SIZE) {
     throw machoError(ctx, `load commands: ${ncmds} commands cannot fit in ${sizeofcmds} bytes`, base + MH_NCMDS);
   }
+  return {
+    little, is64, headerSize, ncmds, sizeofcmds,
+    cpuType: u32(MH_CPUTYPE) | 0,
+    cpuSubtype: u32(MH_CPUSUBTYPE) | 0,
+    fileType: u32(MH_FILETYPE),
+    flags: u32(MH_FLAGS),
+  };
+}
+
+/** LC_SYMTAB and LC_DYSYMTAB as the load commands give them (offsets from the slice start). */
+export interface SymbolTables {
+  symtab?: { symoff: number; nsyms: number; stroff: number; strsize: number };
+  undefRange?: { first: number; count: number };
+}
+
+/**
+ * Everything the load commands say. `s` holds the slice's first headerSize + sizeofcmds bytes at least.
+ * The arch comes back without imports (importedSymbolCount 0, no canary, no ARC).
+ */
+export function readLoadCommands(s: Buffer, hdr: MachHeader, imageLength: number, base: number, ctx: MachOContext): { arch: MachOArchDetail; tables: SymbolTables } {
+  const { little, headerSize, ncmds, sizeofcmds } = hdr;
+  const u32 = (at: number): number => (little ? s.readUInt32LE(at) : s.readUInt32BE(at));
   const cmdsEnd = headerSize + sizeofcmds;
-  const arch: ArchDetail = {
-    cpu: cpuName(cpuType, cpuSubtype),
-    cpuType,
-    cpuSubtype,
+  const arch: MachOArchDetail = {
+    cpu: cpuName(hdr.cpuType, hdr.cpuSubtype),
+    cpuType: hdr.cpuType,
+    cpuSubtype: hdr.cpuSubtype,
     offset: base,
-    size: s.length,
-    bits: is64 ? 64 : 32,
-    fileType: FILE_TYPES[fileTypeNum] ?? `filetype${fileTypeNum}`,
-    flags: FLAG_NAMES.filter(([bit]) => (flagsNum & bit) >>> 0 === bit >>> 0).map(([, name]) => name),
-    pie: (flagsNum & MH_PIE) !== 0,
+    size: imageLength,
+    bits: hdr.is64 ? 64 : 32,
+    fileType: FILE_TYPES[hdr.fileType] ?? `filetype${hdr.fileType}`,
+    flags: FLAG_NAMES.filter(([bit]) => (hdr.flags & bit) >>> 0 === bit >>> 0).map(([, name]) => name),
+    pie: (hdr.flags & MH_PIE) !== 0,
     encrypted: false,
     codeSignature: false,
     dylibs: [],
@@ -240,8 +326,7 @@ function readSlice(s: Buffer, base: number, ctx: MachOContext): ArchDetail {
     arc: false,
     imported: [],
   };
-  let symtab: { symoff: number; nsyms: number; stroff: number; strsize: number } | undefined;
-  let undefRange: { first: number; count: number } | undefined;
+  const tables: SymbolTables = {};
   let p = headerSize;
   for (let i = 0; i < ncmds; i++) {
     if (p + LC_HEADER_SIZE > cmdsEnd) throw machoError(ctx, `load command ${i} of ${ncmds}: header runs past sizeofcmds`, base + p);
@@ -256,9 +341,9 @@ function readSlice(s: Buffer, base: number, ctx: MachOContext): ArchDetail {
       return false;
     };
     if (cmd === LC_SYMTAB && need(24)) {
-      symtab = { symoff: u32(p + 8), nsyms: u32(p + 12), stroff: u32(p + 16), strsize: u32(p + 20) };
+      tables.symtab = { symoff: u32(p + 8), nsyms: u32(p + 12), stroff: u32(p + 16), strsize: u32(p + 20) };
     } else if (cmd === LC_DYSYMTAB && need(32)) {
-      undefRange = { first: u32(p + 24), count: u32(p + 28) };
+      tables.undefRange = { first: u32(p + 24), count: u32(p + 28) };
     } else if (DYLIB_COMMANDS.has(cmd) && need(24)) {
       const name = lcString(s, p, cmdsize, u32(p + 8));
       if (name !== undefined) arch.dylibs.push(name);
@@ -284,12 +369,7 @@ function readSlice(s: Buffer, base: number, ctx: MachOContext): ArchDetail {
     }
     p += cmdsize;
   }
-  if (symtab) readImports(s, base, is64, little, symtab, undefRange, arch, ctx);
-  arch.importedSymbolCount = arch.imported.length;
-  const names = new Set(arch.imported);
-  arch.stackCanary = STACK_CANARY_SYMBOLS.some((x) => names.has(x));
-  arch.arc = names.has(ARC_SYMBOL);
-  return arch;
+  return { arch, tables };
 }
 
 /** An lc_str: NUL-terminated string at `offset` from the start of its load command. */
@@ -301,48 +381,82 @@ function lcString(s: Buffer, cmdStart: number, cmdsize: number, offset: number):
   return s.toString('utf8', start, nul < 0 ? end : start + nul);
 }
 
-function readImports(
-  s: Buffer, base: number, is64: boolean, little: boolean,
-  st: { symoff: number; nsyms: number; stroff: number; strsize: number },
-  undefRange: { first: number; count: number } | undefined, arch: ArchDetail, ctx: MachOContext,
-): void {
-  const entrySize = is64 ? NLIST_64_SIZE : NLIST_SIZE;
+/** Where a slice's undefined symbols are: the nlist records to scan and the string table, slice-relative. */
+export interface ImportPlan {
+  /** First nlist byte and record count (the LC_DYSYMTAB undefined range, or every symbol). */
+  nlistOffset: number;
+  count: number;
+  entrySize: number;
+  little: boolean;
+  stroff: number;
+  strsize: number;
+}
+
+/** Checks the tables against the slice (anomalies when they do not fit) and says what to read. */
+export function planImports(tables: SymbolTables, hdr: MachHeader, imageLength: number, base: number, arch: MachOArchDetail, ctx: MachOContext): ImportPlan | undefined {
+  const st = tables.symtab;
+  if (st === undefined) return undefined;
+  const entrySize = hdr.is64 ? NLIST_64_SIZE : NLIST_SIZE;
   // The tables of a slice are addressed from the slice start; check them against the slice, not the file.
-  if (st.symoff > s.length || st.nsyms > (s.length - st.symoff) / entrySize) {
-    ctx.anomalies.push({ code: 'MACHO_SYMTAB_OUT_OF_RANGE', detail: `${arch.cpu}: ${st.nsyms} symbols at ${st.symoff} run past the ${s.length}-byte image; imports not read`, entry: ctx.entry, offset: base + st.symoff });
-    return;
+  if (st.symoff > imageLength || st.nsyms > (imageLength - st.symoff) / entrySize) {
+    ctx.anomalies.push({ code: 'MACHO_SYMTAB_OUT_OF_RANGE', detail: `${arch.cpu}: ${st.nsyms} symbols at ${st.symoff} run past the ${imageLength}-byte image; imports not read`, entry: ctx.entry, offset: base + st.symoff });
+    return undefined;
   }
-  if (st.stroff > s.length || st.strsize > s.length - st.stroff) {
-    ctx.anomalies.push({ code: 'MACHO_STRTAB_OUT_OF_RANGE', detail: `${arch.cpu}: string table of ${st.strsize} bytes at ${st.stroff} runs past the ${s.length}-byte image; imports not read`, entry: ctx.entry, offset: base + st.stroff });
-    return;
+  if (st.stroff > imageLength || st.strsize > imageLength - st.stroff) {
+    ctx.anomalies.push({ code: 'MACHO_STRTAB_OUT_OF_RANGE', detail: `${arch.cpu}: string table of ${st.strsize} bytes at ${st.stroff} runs past the ${imageLength}-byte image; imports not read`, entry: ctx.entry, offset: base + st.stroff });
+    return undefined;
   }
   let first = 0;
   let count = st.nsyms;
-  if (undefRange) {
-    if (undefRange.first <= st.nsyms && undefRange.count <= st.nsyms - undefRange.first) {
-      first = undefRange.first;
-      count = undefRange.count;
+  const u = tables.undefRange;
+  if (u) {
+    if (u.first <= st.nsyms && u.count <= st.nsyms - u.first) {
+      first = u.first;
+      count = u.count;
     } else {
-      ctx.anomalies.push({ code: 'MACHO_DYSYMTAB_OUT_OF_RANGE', detail: `${arch.cpu}: undefined symbols ${undefRange.first}+${undefRange.count} exceed the ${st.nsyms} symbols; all symbols scanned`, entry: ctx.entry });
+      ctx.anomalies.push({ code: 'MACHO_DYSYMTAB_OUT_OF_RANGE', detail: `${arch.cpu}: undefined symbols ${u.first}+${u.count} exceed the ${st.nsyms} symbols; all symbols scanned`, entry: ctx.entry });
     }
   }
-  const strEnd = st.stroff + st.strsize;
+  return { nlistOffset: st.symoff + first * entrySize, count, entrySize, little: hdr.little, stroff: st.stroff, strsize: st.strsize };
+}
+
+/** An nlist record's n_type says: an undefined external symbol, not a debugging entry. */
+export function isImportType(type: number): boolean {
+  return (type & N_STAB) === 0 && (type & N_TYPE) === N_UNDF && (type & N_EXT) !== 0;
+}
+
+export function badNamesAnomaly(arch: MachOArchDetail, badNames: number, ctx: MachOContext): Anomaly {
+  return { code: 'MACHO_SYMBOL_NAME_OUT_OF_RANGE', detail: `${arch.cpu}: ${badNames} undefined symbols name strings outside the string table`, entry: ctx.entry };
+}
+
+/** One thin Mach-O image held whole; `base` is its offset in the file, for messages. */
+function readSlice(s: Buffer, base: number, ctx: MachOContext): MachOArchDetail {
+  const hdr = readMachHeader(s, s.length, base, ctx);
+  const { arch, tables } = readLoadCommands(s, hdr, s.length, base, ctx);
+  const plan = planImports(tables, hdr, s.length, base, arch, ctx);
+  if (plan) readImports(s, plan, arch, ctx);
+  arch.importedSymbolCount = arch.imported.length;
+  const names = new Set(arch.imported);
+  arch.stackCanary = STACK_CANARY_SYMBOLS.some((x) => names.has(x));
+  arch.arc = names.has(ARC_SYMBOL);
+  return arch;
+}
+
+function readImports(s: Buffer, plan: ImportPlan, arch: MachOArchDetail, ctx: MachOContext): void {
+  const strEnd = plan.stroff + plan.strsize;
   let badNames = 0;
-  for (let i = first; i < first + count; i++) {
-    const e = st.symoff + i * entrySize;
-    const type = s[e + 4] as number;
-    if ((type & N_STAB) !== 0 || (type & N_TYPE) !== N_UNDF || (type & N_EXT) === 0) continue;
-    const strx = little ? s.readUInt32LE(e) : s.readUInt32BE(e);
-    if (strx >= st.strsize) {
+  for (let i = 0; i < plan.count; i++) {
+    const e = plan.nlistOffset + i * plan.entrySize;
+    if (!isImportType(s[e + NLIST_TYPE] as number)) continue;
+    const strx = plan.little ? s.readUInt32LE(e) : s.readUInt32BE(e);
+    if (strx >= plan.strsize) {
       badNames++;
       continue;
     }
-    const start = st.stroff + strx;
+    const start = plan.stroff + strx;
     const limit = Math.min(strEnd, start + MAX_SYMBOL_NAME);
     const nul = s.subarray(start, limit).indexOf(0);
     arch.imported.push(s.toString('utf8', start, nul < 0 ? limit : start + nul));
   }
-  if (badNames > 0) {
-    ctx.anomalies.push({ code: 'MACHO_SYMBOL_NAME_OUT_OF_RANGE', detail: `${arch.cpu}: ${badNames} undefined symbols name strings outside the string table`, entry: ctx.entry });
-  }
+  if (badNames > 0) ctx.anomalies.push(badNamesAnomaly(arch, badNames, ctx));
 }
