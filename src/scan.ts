@@ -7,7 +7,7 @@ import type { PackageFacts } from './facts/schema.js';
 import { FACTS_SCHEMA_VERSION } from './facts/version.js';
 import { HashError, takeHash, type FileDigests } from './hash/hash.js';
 import { FileSource } from './io/source.js';
-import { extractIpaFacts, looksLikeIpa } from './ipa/ipa.js';
+import { extractIpaFactsAsync, looksLikeIpa } from './ipa/ipa.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { openZip, type ZipArchive } from './zip/zip.js';
 
@@ -46,7 +46,7 @@ async function scanWithDigests(path: string, opts: ScanOptions, digests: Promise
       const apk = extractApkFacts(zip, { limits, anomalies, verify: opts.verify ?? false });
       facts = { schemaVersion: FACTS_SCHEMA_VERSION, platform: 'android', ...apk, zip: zipFacts, anomalies };
     } else {
-      const ipa = extractIpaFacts(zip, { limits, anomalies });
+      const ipa = await extractIpaFactsAsync(zip, { limits, anomalies });
       facts = { schemaVersion: FACTS_SCHEMA_VERSION, platform: 'ios', ...ipa, zip: zipFacts, anomalies };
     }
     // The zip reader's notes go first: they describe the container the rest was read from.

@@ -5,11 +5,13 @@ import { EduscanError, LimitError, isEduscanError, type Anomaly } from '../error
 import type { AtsFacts, EmbeddedBundleFacts, IosFacts, PrivacyManifestFacts, ProvisioningFacts } from '../facts/ios-schema.js';
 import type { PermissionFacts } from '../facts/schema.js';
 import type { Limits } from '../limits.js';
+import { entryChunks } from '../zip/entry-stream.js';
 import { readEntry, type ZipArchive, type ZipEntry } from '../zip/zip.js';
 import { findAppBundle, looksLikeIpaNames, type AppBundle } from './bundle.js';
 import { parseMachO } from './macho.js';
+import { readMachOStream } from './macho-stream.js';
 import { readProvisioningProfile } from './mobileprovision.js';
-import { MAX_PLIST_BYTES, bool, isDict, parsePlist, scalarString, str, strArray, type PlistContext, type PlistDict, type PlistValue } from './plist.js';
+import { MAX_PLIST_BYTES, bool, isDict, parsePlist, scalarString, str, strArray, type PlistContext, type PlistDict, type PlistFormat, type PlistValue } from './plist.js';
 import { privacyManifestFacts } from './privacy.js';
 import { parseStringsFile, type StringsTable } from './strings.js';
 
@@ -17,9 +19,9 @@ export interface IpaOptions {
   limits: Limits;
   anomalies: Anomaly[];
   /**
-   * The inflated main executable, when the caller has read it already (for instance asynchronously,
-   * beside the hashing pass: see mainExecutableEntry), or 'skip' to leave binary facts out. By default
-   * it is read here, synchronously: about 300 MB/s of inflated output on the project machine.
+   * The inflated main executable, when the caller has read it already (see mainExecutableEntry), or
+   * 'skip' to leave binary facts out. By default extractIpaFacts inflates it whole, synchronously, and
+   * extractIpaFactsAsync streams it (bounded memory, inflating on the libuv threadpool).
    */
   executable?: Buffer | 'skip';
 }
@@ -36,8 +38,8 @@ export interface IpaFacts {
 }
 
 /**
- * The main executable is inflated whole (its symbol table sits at the end of the image), up to this
- * cap; larger executables are reported as an anomaly and their binary facts are left out.
+ * Inflated size of the main executable read at most (its symbol table sits at the end of the image, so
+ * all of it is inflated, streamed or whole); larger executables are an anomaly, their binary facts left out.
  */
 export const MAX_EXECUTABLE_BYTES = 256 * 1024 * 1024;
 /** Embedded bundles whose Info.plist is read; a hostile archive could hold thousands of tiny ones. */
@@ -65,7 +67,61 @@ export function looksLikeIpa(zip: ZipArchive): boolean {
   return looksLikeIpaNames(zip.entries.map((e) => e.name));
 }
 
+/**
+ * The facts of an IPA, synchronously. The main executable is inflated whole (up to MAX_EXECUTABLE_BYTES)
+ * unless opts.executable hands it in or skips it; extractIpaFactsAsync streams it instead, in bounded memory.
+ */
 export function extractIpaFacts(zip: ZipArchive, opts: IpaOptions): IpaFacts {
+  const parts = readBundle(zip, opts);
+  const e = parts.executable === undefined || opts.executable === 'skip' ? undefined : executableEntry(parts.bundle, parts.executable, opts.anomalies);
+  const macho = e === undefined ? undefined : readExecutable(e, opts.anomalies, () => (opts.executable as Buffer | undefined) ?? readEntry(zip, e, MAX_EXECUTABLE_BYTES));
+  return completeFacts(parts, macho, opts);
+}
+
+/**
+ * The same facts, reading the main executable as it inflates (on the libuv threadpool): only its headers,
+ * load commands and symbol tables are looked at, nothing of it is held whole, and inflating stops once the
+ * last table has passed. Memory stays at a few MiB whatever the executable's size.
+ */
+export async function extractIpaFactsAsync(zip: ZipArchive, opts: IpaOptions): Promise<IpaFacts> {
+  // An executable handed in (or skipped) leaves nothing to stream.
+  if (opts.executable !== undefined) return extractIpaFacts(zip, opts);
+  const parts = readBundle(zip, opts);
+  const e = parts.executable === undefined ? undefined : executableEntry(parts.bundle, parts.executable, opts.anomalies);
+  let macho: IosFacts['macho'];
+  if (e !== undefined) {
+    try {
+      // Streaming holds no copy, so the scan's total budget (--max-total-bytes) is the only size cap. The
+      // CRC-32 is not computed: reading stops at the last symbol table, before the code signature's end.
+      const chunks = entryChunks(zip, e, { maxBytes: Math.max(MAX_EXECUTABLE_BYTES, opts.limits.maxTotalInflatedBytes), partial: true, crc: false });
+      macho = (await readMachOStream(chunks, e.uncompressedSize, { anomalies: opts.anomalies, entry: e.name })).facts;
+    } catch (err) {
+      if (!isEduscanError(err)) throw err;
+      opts.anomalies.push(executableAnomaly(err, e));
+    }
+  }
+  return completeFacts(parts, macho, opts);
+}
+
+interface BundleParts {
+  bundle: AppBundle;
+  infoEntry: ZipEntry;
+  info: PlistDict;
+  format: PlistFormat;
+  id: string;
+  permissions: PermissionFacts[];
+  label?: string;
+  labelZh?: string;
+  zh?: { lproj: string };
+  localizations: string[];
+  provisioning?: ProvisioningFacts;
+  embedded: EmbeddedWithPlist[];
+  privacyManifests: PrivacyManifestFacts[];
+  executable?: string;
+}
+
+/** Everything but the executable's facts. */
+function readBundle(zip: ZipArchive, opts: IpaOptions): BundleParts {
   const { anomalies, limits } = opts;
   const bundle = findAppBundle(zip);
   const infoEntry = bundle.files.get(INFO_PLIST);
@@ -114,9 +170,13 @@ export function extractIpaFacts(zip: ZipArchive, opts: IpaOptions): IpaFacts {
   const privacyManifests = privacy(bundle, id, embedded, anomalies, (e) => optional('IPA_PRIVACY_MANIFEST_UNREADABLE', e.name, () => readPlistEntry(e)));
 
   const executable = str(info.CFBundleExecutable);
-  const macho = executable === undefined || opts.executable === 'skip' ? undefined : readExecutable(zip, bundle, executable, anomalies, opts.executable);
-  if (executable === undefined) anomalies.push({ code: 'IPA_NO_EXECUTABLE_KEY', detail: 'Info.plist has no CFBundleExecutable string; the binary was not read', entry: infoEntry.name });
+  return { bundle, infoEntry, info, format, id, permissions, label, labelZh, zh, localizations, provisioning, embedded, privacyManifests, executable };
+}
 
+function completeFacts(parts: BundleParts, macho: IosFacts['macho'], opts: IpaOptions): IpaFacts {
+  const { anomalies } = opts;
+  const { bundle, infoEntry, info, format, id, permissions, label, labelZh, zh, localizations, provisioning, embedded, privacyManifests, executable } = parts;
+  if (executable === undefined) anomalies.push({ code: 'IPA_NO_EXECUTABLE_KEY', detail: 'Info.plist has no CFBundleExecutable string; the binary was not read', entry: infoEntry.name });
   const dylibs = [...bundle.files.keys()].filter((p) => p.endsWith('.dylib')).sort();
   if (dylibs.length > MAX_LISTED_DYLIBS) anomalies.push({ code: 'IPA_DYLIBS_TRUNCATED', detail: `${dylibs.length} .dylib files, the first ${MAX_LISTED_DYLIBS} are listed` });
 
@@ -331,26 +391,32 @@ export function mainExecutableEntry(zip: ZipArchive, limits: Limits): ZipEntry |
   return exe === undefined ? undefined : bundle.files.get(exe);
 }
 
-function readExecutable(zip: ZipArchive, bundle: AppBundle, executable: string, anomalies: Anomaly[], given: Buffer | undefined): IosFacts['macho'] {
+function executableEntry(bundle: AppBundle, executable: string, anomalies: Anomaly[]): ZipEntry | undefined {
   const e = bundle.files.get(executable);
-  if (e === undefined) {
-    anomalies.push({ code: 'IPA_EXECUTABLE_MISSING', detail: `CFBundleExecutable names "${executable}", which is not in the bundle`, entry: bundle.root + executable });
-    return undefined;
-  }
+  if (e === undefined) anomalies.push({ code: 'IPA_EXECUTABLE_MISSING', detail: `CFBundleExecutable names "${executable}", which is not in the bundle`, entry: bundle.root + executable });
+  return e;
+}
+
+function executableAnomaly(err: EduscanError, e: ZipEntry): Anomaly {
+  if (err instanceof LimitError) return { code: 'IPA_EXECUTABLE_TOO_LARGE', detail: `${err.code}: ${err.message}; binary facts (PIE, encryption, imports) are not assessable`, entry: e.name };
+  if (err.code === 'E_BAD_MACHO') return { code: 'IPA_EXECUTABLE_UNREADABLE', detail: `${err.code}: ${err.message}`, entry: e.name };
+  return { code: 'IPA_EXECUTABLE_UNREADABLE', detail: `${err.code}: ${err.message}; binary facts (PIE, encryption, imports) are not assessable`, entry: e.name };
+}
+
+function readExecutable(e: ZipEntry, anomalies: Anomaly[], read: () => Buffer): IosFacts['macho'] {
   let buf: Buffer;
   try {
-    buf = given ?? readEntry(zip, e, MAX_EXECUTABLE_BYTES);
+    buf = read();
   } catch (err) {
     if (!isEduscanError(err)) throw err;
-    const code = err instanceof LimitError ? 'IPA_EXECUTABLE_TOO_LARGE' : 'IPA_EXECUTABLE_UNREADABLE';
-    anomalies.push({ code, detail: `${err.code}: ${err.message}; binary facts (PIE, encryption, imports) are not assessable`, entry: e.name });
+    anomalies.push(executableAnomaly(err, e));
     return undefined;
   }
   try {
     return parseMachO(buf, { anomalies, entry: e.name });
   } catch (err) {
     if (!isEduscanError(err)) throw err;
-    anomalies.push({ code: 'IPA_EXECUTABLE_UNREADABLE', detail: `${err.code}: ${err.message}`, entry: e.name });
+    anomalies.push(executableAnomaly(err, e));
     return undefined;
   }
 }
