@@ -2,7 +2,9 @@
 // npm run bench: speed and memory as ratios against baselines measured in the same run.
 //  1. a ~150 MB APK with incompressible assets (generated here, never committed): eduscan scan vs md5sum,
 //     wall time and peak RSS (GNU time), median of RUNS;
-//  2. the whole corpus (when EDUSCAN_CORPUS or ../shared/corpus exists) in one eduscan call vs
+//  2. a ~150 MB IPA: the sample IPA's plists and profile, a ~100 MB arm64 executable (BENCH_IPA_EXE_MB) that
+//     deflates like real ones (bench/ipa-gen.mjs), and incompressible media; same measures;
+//  3. the whole corpus (when EDUSCAN_CORPUS or ../shared/corpus exists) in one eduscan call vs
 //     `aapt dump badging` + `md5sum` per file.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,11 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { FileSource } from '../dist/io/source.js';
 import { entryDataOffset, openZip } from '../dist/zip/zip.js';
+import { buildBigMachO, deflatedEntry } from './ipa-gen.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TARGET_MB = Number(process.env.BENCH_MB ?? 150);
+const IPA_EXE_MB = Number(process.env.BENCH_IPA_EXE_MB ?? 100);
 const BIN = join(ROOT, 'bin', 'eduscan.js');
 mkdirSync(OUT, { recursive: true });
 
@@ -61,6 +65,34 @@ function makeBigApk(path) {
   writeZip(path, entries);
 }
 
+/** The sample IPA with its executable swapped for a big one, plus media up to TARGET_MB. */
+function makeBigIpa(path) {
+  const src = new FileSource(join(ROOT, 'samples', 'ios', 'eduscan-sample.ipa'));
+  const zip = openZip(src);
+  const app = 'Payload/SmartClass.app/';
+  const entries = zip.entries.filter((e) => e.name !== `${app}SmartClass`)
+    .map((e) => ({ name: e.name, method: e.method, crc: e.crc, size: e.uncompressedSize, data: src.read(entryDataOffset(zip, e), e.compressedSize) }));
+  src.close();
+  const exe = buildBigMachO({ size: IPA_EXE_MB * 1e6 });
+  entries.push(deflatedEntry(`${app}SmartClass`, exe.bytes));
+  let total = entries.reduce((n, e) => n + e.data.length, 0);
+  const blob = 8 * 1024 * 1024;
+  for (let i = 0; total < TARGET_MB * 1e6; i++) {
+    const data = randomBytes(Math.min(blob, Math.max(4096, Math.ceil(TARGET_MB * 1e6 - total))));
+    entries.push({ name: `${app}media/lesson-${i}.mp4`, method: 0, crc: crc32(data), size: data.length, data });
+    total += data.length;
+  }
+  writeZip(path, entries);
+}
+
+/** Size and compressed size (MB) of an IPA's main executable, for the table. */
+function executableShare(path) {
+  const src = new FileSource(path);
+  const e = openZip(src).entries.find((x) => x.name === 'Payload/SmartClass.app/SmartClass');
+  src.close();
+  return { exeMB: +(e.uncompressedSize / 1e6).toFixed(1), exeDeflatedMB: +(e.compressedSize / 1e6).toFixed(1) };
+}
+
 /** Wall seconds and peak RSS (MB) of one command, from GNU time. */
 function timed(cmd, args) {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
@@ -103,6 +135,9 @@ const results = { node: process.version, runs: RUNS, packages: [], corpus: undef
 const bigApk = join(OUT, 'big.apk');
 if (!existsSync(bigApk)) makeBigApk(bigApk);
 results.packages.push(compareOnFile('apk', bigApk));
+const bigIpa = join(OUT, `big-exe${IPA_EXE_MB}.ipa`);
+if (!existsSync(bigIpa)) makeBigIpa(bigIpa);
+results.packages.push({ ...compareOnFile('ipa', bigIpa), ...executableShare(bigIpa) });
 
 const corpus = process.env.EDUSCAN_CORPUS ?? join(ROOT, '..', 'shared', 'corpus');
 if (existsSync(join(corpus, 'apk'))) {
