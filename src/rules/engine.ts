@@ -23,6 +23,9 @@ export interface RuleContext {
 
 export type RuleFinding = Omit<Finding, 'suppressed'>;
 
+/** Lists in Chinese texts are joined with the enumeration comma. */
+const ZH_LIST_SEPARATOR = '、';
+
 export function contextRoots(set: RuleSet, ctx: RuleContext): Record<string, unknown> {
   return {
     facts: ctx.facts,
@@ -64,8 +67,13 @@ function buildEvidence(specs: EvidenceSpec[], scope: Scope, bound: Bound): Evide
     const items = spec.for === undefined ? [undefined] : bound.get(spec.for) ?? [];
     for (const item of items) {
       const s: Scope = spec.for === undefined ? scope : { roots: scope.roots, bindings: { ...scope.bindings, [spec.for]: item } };
-      const location = spec.location === undefined ? undefined : render(spec.location, s);
-      push({ kind: spec.kind, value: render(spec.value, s), ...(location ? { location } : {}), ...(spec.strength ? { strength: spec.strength } : {}) });
+      // An evidence item about a fact the package does not have is left out (a location without it is dropped).
+      const missing: string[] = [];
+      const value = render(spec.value, s, {}, missing);
+      if (missing.length > 0) continue;
+      const locMissing: string[] = [];
+      const location = spec.location === undefined ? undefined : render(spec.location, s, {}, locMissing);
+      push({ kind: spec.kind, value, ...(location && locMissing.length === 0 ? { location } : {}), ...(spec.strength ? { strength: spec.strength } : {}) });
     }
   }
   return out;
@@ -86,7 +94,7 @@ export function fingerprint(packageSha256: string, rule: string, evidence: Evide
 function finding(rule: Rule, scope: Scope, bound: Bound, facts: PackageFacts): RuleFinding {
   const evidence = buildEvidence(rule.evidence, scope, bound);
   const builtins = { count: evidence.length, value: evidence[0]?.value, values: evidence.map((e) => e.value) };
-  const text = (t: { zh: string; en: string }) => ({ zh: render(t.zh, scope, builtins), en: render(t.en, scope, builtins) });
+  const text = (t: { zh: string; en: string }) => ({ zh: render(t.zh, scope, builtins, undefined, ZH_LIST_SEPARATOR), en: render(t.en, scope, builtins) });
   return {
     rule: rule.id,
     severity: severityOf(rule, scope),

@@ -1,6 +1,6 @@
 // {{placeholders}} in rule titles, messages and evidence templates. A placeholder is a path into the rule
 // context (or a bound name), or one of the finding's built-ins: {{count}} (evidence items), {{value}} (the
-// first evidence value), {{values}} (all evidence values). Lists render comma-separated. A placeholder whose
+// first evidence value), {{values}} (all evidence values). Lists render comma-separated (、 in zh). A placeholder whose
 // value is missing stays as written, so a test can tell (RuleTester asserts none is left).
 import { lookup, type Scope } from './condition.js';
 
@@ -11,19 +11,22 @@ export function placeholders(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER_RE)].map((m) => m[1]!);
 }
 
-function show(v: unknown): string | undefined {
+function show(v: unknown, sep: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (Array.isArray(v)) {
-    const parts = v.map(show).filter((x): x is string => x !== undefined);
-    return parts.length === 0 ? undefined : parts.join(', ');
+    const parts = v.map((x) => show(x, sep)).filter((x): x is string => x !== undefined);
+    return parts.length === 0 ? undefined : parts.join(sep);
   }
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
 
-export function render(text: string, scope: Scope, builtins: Partial<Record<(typeof BUILTINS)[number], unknown>> = {}): string {
+/** `missing`, when given, receives the placeholders that had no value; `sep` joins list values (、 in Chinese). */
+export function render(text: string, scope: Scope, builtins: Partial<Record<(typeof BUILTINS)[number], unknown>> = {}, missing?: string[], sep = ', '): string {
   return text.replace(PLACEHOLDER_RE, (whole, name: string) => {
     const v = Object.hasOwn(builtins, name) ? builtins[name as (typeof BUILTINS)[number]] : lookup(name, scope);
-    return show(v) ?? whole;
+    const s = show(v, sep);
+    if (s === undefined) missing?.push(name);
+    return s ?? whole;
   });
 }
