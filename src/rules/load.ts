@@ -1,6 +1,7 @@
-// Loads and checks the rules directory: bundle.yaml (version, retired ids), permissions.yaml (checkbox map),
-// every other *.yaml a list of rules. Everything is checked before use — schema (zod, unknown keys rejected),
-// then paths, bindings, placeholders, regexes, ids — and each problem is reported as
+// Loads and checks the rules directory: bundle.yaml (version, retired ids, other loaders' data files),
+// permissions.yaml (checkbox map), every other *.yaml a list of rules. Everything is checked before use —
+// schema (zod, unknown keys rejected), then paths, bindings, placeholders, regexes, ids — and each problem is
+// reported as
 // E_CONFIG "<file>:<line>:<col> <path>: <problem>".
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -226,7 +227,10 @@ export function validateRuleDir(dir: string = RULES_DIR): RuleDirReport {
   let permissionMap: PermissionMap | undefined;
   const rules: Rule[] = [];
   const ids = new Map<string, string>();
-  for (const raw of files) {
+  // bundle.yaml first: it says which other files are not rule files.
+  const ordered = [...files.filter((f) => f.name === BUNDLE_FILE), ...files.filter((f) => f.name !== BUNDLE_FILE)];
+  for (const raw of ordered) {
+    if (bundle?.dataFiles?.includes(raw.name)) continue;
     let f: YamlFile;
     try {
       f = parseYamlFile(raw.name, raw.text);
@@ -241,6 +245,10 @@ export function validateRuleDir(dir: string = RULES_DIR): RuleDirReport {
     if (raw.name === PERMISSIONS_FILE) {
       permissionMap = parseWith(PermissionMapSchema, f, problems) as PermissionMap | undefined;
       if (permissionMap) checkPermissionMap(permissionMap, f, problems);
+      continue;
+    }
+    if (f.data === null || typeof f.data !== 'object' || Array.isArray(f.data) || !Object.hasOwn(f.data, 'rules')) {
+      problems.push(configError(f, [], `not a rules file: expected a top-level "rules:" list (files of other loaders go in ${BUNDLE_FILE} dataFiles)`));
       continue;
     }
     const parsed = parseWith(RuleFileSchema, f, problems);

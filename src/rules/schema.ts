@@ -123,6 +123,8 @@ export const BundleSchema = z.strictObject({
   version: z.string().regex(/^\d+\.\d+\.\d+$/),
   /** Ids of withdrawn rules: never to be used again. */
   retired: z.array(z.string().regex(RULE_ID_RE)),
+  /** Other loaders' files in this folder (e.g. the code-signature data): part of the digest, not rule files. */
+  dataFiles: z.array(z.string().regex(/^[A-Za-z0-9._-]+\.ya?ml$/)).optional(),
 });
 
 const LabelSchema = z.enum(PERMISSION_LABELS);

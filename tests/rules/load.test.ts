@@ -198,6 +198,17 @@ describe('a defective rules directory is refused with the defect\'s position', (
     expect(loadError(noBundle.dir).message).toMatch(/needs bundle\.yaml and permissions\.yaml/);
   });
 
+  it('skips the data files bundle.yaml lists (other loaders\' files) but counts them in the digest; refuses other non-rule files', () => {
+    const listed = withEdit('bundle.yaml', (t) => t);
+    writeFileSync(join(listed.dir, 'sdks.yaml'), 'sdks:\n  - id: example\n');
+    const before = loadRuleSet(listed.dir).digest;
+    writeFileSync(join(listed.dir, 'sdks.yaml'), 'sdks:\n  - id: example2\n');
+    expect(loadRuleSet(listed.dir).digest).not.toBe(before);
+    const unlisted = withEdit('bundle.yaml', (t) => t);
+    writeFileSync(join(unlisted.dir, 'calendar.yaml'), 'days: []\n');
+    expect(loadError(unlisted.dir).message).toMatch(/^calendar\.yaml:1:1 \(top\): not a rules file: expected a top-level "rules:" list/);
+  });
+
   it('adds a rule of an existing kind with no code change', () => {
     const { dir } = withEdit('android-privacy.yaml', (t) =>
       `${t}
