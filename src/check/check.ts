@@ -61,7 +61,8 @@ export function checkFacts(input: CheckInput): CheckResult {
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of findings) if (!f.suppressed) counts[f.severity]++;
 
-  const notAssessable = findings.filter((f) => f.rule.endsWith('-NA') || /not-assessable/.test(f.rule)).map((f) => f.message);
+  const notAssessableRules = new Set(ruleSet.rules.filter((r) => r.notAssessable).map((r) => r.id));
+  const notAssessable = findings.filter((f) => !f.suppressed && notAssessableRules.has(f.rule)).map((f) => f.message);
   const { verdict, reasons } = decide(counts, findings, notAssessable);
   return {
     tool: { name: 'eduscan', version: VERSION },

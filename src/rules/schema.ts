@@ -112,6 +112,8 @@ export const RuleSchema = z.strictObject({
   each: z.string().regex(NAME_RE).optional(),
   evidence: z.array(EvidenceSchema).min(1),
   severityWhen: z.array(z.strictObject({ when: ConditionSchema, severity: z.enum(SEVERITIES) })).min(1).optional(),
+  /** A finding of this rule means part of the package cannot be checked (packed code, encrypted binary): the verdict is 不可评估 unless something fails. */
+  notAssessable: z.boolean().optional(),
   tests: z.strictObject({ trigger: z.array(TestCaseSchema), pass: z.array(TestCaseSchema) }).optional(),
 });
 

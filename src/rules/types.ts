@@ -93,6 +93,8 @@ export interface Rule {
   each?: string;
   evidence: EvidenceSpec[];
   severityWhen?: { when: Condition; severity: Severity }[];
+  /** A finding means part of the package cannot be checked: the verdict becomes 不可评估 unless something fails. */
+  notAssessable?: boolean;
   tests?: { trigger: RuleTestCase[]; pass: RuleTestCase[] };
   /** rules/ file the rule came from (set by the loader). */
   file: string;
