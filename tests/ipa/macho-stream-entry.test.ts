@@ -199,3 +199,36 @@ describe('extractIpaFactsAsync = extractIpaFacts', () => {
     }
   });
 });
+
+describe('mutated IPAs through the streaming path', () => {
+  it('1,000 cases: only EduscanError comes out, and the mutations reach the executable', async () => {
+    const exe = buildBigMachO({ size: 120_000, imports: 200, exports: 100, signatureBytes: 2000, seed: 41 }).bytes;
+    const seed = buildZip({ 'Payload/F.app/Info.plist': xmlPlist({ CFBundleIdentifier: 'f.z', CFBundleExecutable: 'F' }), 'Payload/F.app/F': exe });
+    const exeAt = seed.indexOf(Buffer.from('Payload/F.app/F')) + 'Payload/F.app/F'.length;
+    let a = 91;
+    const r = () => ((a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296);
+    const codes = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const b = Buffer.from(seed);
+      // Mostly inside the executable's deflate stream, else anywhere (headers, central directory).
+      for (let k = 0, n = 1 + Math.floor(r() * 4); k < n; k++) {
+        const at = r() < 0.7 ? exeAt + Math.floor(r() * 4000) : Math.floor(r() * b.length);
+        if (at < b.length) b[at] = Math.floor(r() * 256);
+      }
+      const anomalies: Anomaly[] = [];
+      let key: string;
+      try {
+        const zip = openBuilt(b);
+        const facts = await extractIpaFactsAsync(zip, { limits: DEFAULT_LIMITS, anomalies });
+        key = facts.ios.macho ? 'macho' : anomalies.find((x) => x.code.startsWith('IPA_EXECUTABLE'))?.code ?? 'no macho';
+      } catch (e) {
+        if (!(e instanceof EduscanError)) throw new Error(`case ${i}: ${(e as Error).constructor.name}: ${(e as Error).message}`);
+        key = e.code;
+      }
+      codes.set(key, (codes.get(key) ?? 0) + 1);
+    }
+    expect(codes.get('macho') ?? 0).toBeGreaterThan(0);
+    expect(codes.get('IPA_EXECUTABLE_UNREADABLE') ?? 0).toBeGreaterThan(0);
+  });
+});
+
