@@ -1,5 +1,7 @@
 // An APK (already opened as a zip) -> the platform part of PackageFacts.
+import { extractAndroidCode } from '../code/android.js';
 import { EduscanError, isEduscanError, type Anomaly } from '../errors.js';
+import type { CodeFacts, SdkFacts } from '../facts/code-schema.js';
 import type { AndroidManifestFacts, PermissionFacts, SigningFacts } from '../facts/schema.js';
 import type { Limits } from '../limits.js';
 import { readEntry, type ZipArchive } from '../zip/zip.js';
@@ -19,6 +21,8 @@ export interface ApkOptions {
   limits: Limits;
   anomalies: Anomaly[];
   verify?: boolean;
+  /** False: dex files are not read (--no-code); code facts then say why they are not assessable. */
+  code?: boolean;
 }
 
 export interface ApkExtract {
@@ -40,6 +44,8 @@ export interface ApkExtract {
     nativeAbis: string[];
     dexCount: number;
   };
+  sdks?: SdkFacts[];
+  code?: CodeFacts;
 }
 
 /** Bundles carry their manifest in protobuf under base/manifest/; they cannot be installed as they are. */
@@ -114,6 +120,7 @@ export function extractApkFacts(zip: ZipArchive, opts: ApkOptions): ApkExtract {
     signing,
     manifest: m.manifest,
     android: { nativeAbis: [...abis].sort(), dexCount },
+    ...extractAndroidCode(zip, m.manifest, { limits, anomalies, code: opts.code }),
   };
   if (m.versionName !== undefined) out.versionName = m.versionName;
   if (m.versionCode !== undefined) out.versionCode = m.versionCode;

@@ -1,6 +1,7 @@
 // PackageFacts: the core's contract. Every later stage (filing comparison, rules, reports, registry)
 // reads only this shape, so it is versioned: bump FACTS_SCHEMA_VERSION on any incompatible change.
 import { z } from 'zod';
+import { CodeFactsSchema, SdkFactsSchema } from './code-schema.js';
 import { IosFactsSchema } from './ios-schema.js';
 
 import { FACTS_SCHEMA_VERSION } from './version.js';
@@ -181,6 +182,10 @@ export const PackageFactsSchema = z.object({
   android: AndroidFactsSchema.omit({ manifest: true, minSdk: true, targetSdk: true }).optional(),
   /** Platform-specific iOS facts; filled by the IPA reader. */
   ios: IosFactsSchema.optional(),
+  /** Third-party SDK inventory (issue 5): from dex classes, native libs and components, or iOS frameworks and symbols. */
+  sdks: z.array(SdkFactsSchema).optional(),
+  /** Code-level facts: dex files, hidden dex, packers, sensitive API references, and whether the code was assessable. */
+  code: CodeFactsSchema.optional(),
   zip: z.object({ entries: z.number().int(), prependedBytes: z.number().int(), comment: z.number().int() }),
   anomalies: z.array(AnomalySchema),
 });
