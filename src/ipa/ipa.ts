@@ -1,7 +1,9 @@
 // IPA (or .app.zip) to facts: the main bundle's Info.plist and its zh-Hans InfoPlist.strings, ATS,
 // embedded.mobileprovision, privacy manifests, embedded bundles and the main Mach-O executable.
 // Only the main Info.plist is essential: everything else that is missing or damaged becomes an anomaly.
+import { extractIosCode } from '../code/ios.js';
 import { EduscanError, LimitError, isEduscanError, type Anomaly } from '../errors.js';
+import type { CodeFacts, SdkFacts } from '../facts/code-schema.js';
 import type { AtsFacts, EmbeddedBundleFacts, IosFacts, PrivacyManifestFacts, ProvisioningFacts } from '../facts/ios-schema.js';
 import type { PermissionFacts } from '../facts/schema.js';
 import type { Limits } from '../limits.js';
@@ -35,6 +37,8 @@ export interface IpaFacts {
   minOs?: string;
   permissions: PermissionFacts[];
   ios: IosFacts;
+  sdks?: SdkFacts[];
+  code?: CodeFacts;
 }
 
 /**
@@ -216,6 +220,7 @@ function completeFacts(parts: BundleParts, macho: IosFacts['macho'], opts: IpaOp
     minOs: scalarString(info.MinimumOSVersion) ?? macho?.archs.find((a) => a.cpu === macho.primaryArch)?.minOs,
     permissions,
     ios,
+    ...extractIosCode(ios),
   };
 }
 
