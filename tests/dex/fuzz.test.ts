@@ -5,6 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scanDex } from '../../src/code/dex-scan.js';
+import { loadCodeRules } from '../../src/code/load.js';
 import { scanCode } from '../../src/dex/code-scan.js';
 import { DexFile, dexHeaderOffsets } from '../../src/dex/dex-file.js';
 import { EduscanError, type Anomaly } from '../../src/errors.js';
@@ -89,7 +91,11 @@ export function exercise(buf: Buffer): void {
     const all = (n: number): Uint8Array => new Uint8Array(n).fill(1);
     scanCode(dex, { methods: all(dex.methodCount), fields: all(dex.fieldCount), strings: all(Math.min(dex.stringCount, 1 << 20)) }, () => undefined);
   }
+  // The code pass itself, with the shipped signature data.
+  scanDex(buf, 'classes.dex', RULES, anomalies);
 }
+
+const RULES = loadCodeRules();
 
 function run(buf: Buffer): string {
   try {
