@@ -3,10 +3,10 @@
 // problem as "<file>:<line>:<col> <path>: <problem>". Exit 0 when done, 2 when the rules cannot be used
 // (validate found problems, an unknown rule id, an unreadable directory).
 import { Option, type Command } from 'commander';
-import { stringify } from 'yaml';
 import { SEVERITIES, SEVERITY_ZH, type Severity } from '../check/types.js';
 import { isEduscanError } from '../errors.js';
-import { loadRuleSet, RULES_DIR, validateRuleDir } from '../rules/load.js';
+// The rule loader (zod, yaml) is imported when a rules command runs, not when the CLI starts.
+type RulesLib = typeof import('../rules/load.js') & { stringify: typeof import('yaml').stringify };
 import type { Rule, RuleSet } from '../rules/types.js';
 
 type Lang = 'zh' | 'en';
@@ -77,7 +77,7 @@ function indent(text: string, by = '    '): string {
   return text.trimEnd().split('\n').map((l) => by + l).join('\n');
 }
 
-function showText(r: Rule, lang: Lang): string {
+function showText(r: Rule, lang: Lang, stringify: RulesLib['stringify']): string {
   const out: string[] = [`${r.id}  ${r.title[lang]}`];
   const sev = lang === 'zh' ? `${SEVERITY_ZH[r.severity]} (${r.severity})` : r.severity;
   out.push(`  ${T.severity[lang]}: ${sev}   ${T.platform[lang]}: ${r.platform}   ${T.category[lang]}: ${r.category}   ${T.file[lang]}: rules/${r.file}`);
@@ -107,9 +107,10 @@ export function registerRules(program: Command, deps: RulesDeps = {}): void {
   const formatOption = () => new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text');
 
   /** Runs `body`; an unusable rules directory is reported on stderr with exit code 2. */
-  const guarded = (body: () => void): void => {
+  const guarded = async (body: (lib: RulesLib) => void): Promise<void> => {
     try {
-      body();
+      const [yaml, load] = await Promise.all([import('yaml'), import('../rules/load.js')]);
+      body({ ...load, stringify: yaml.stringify });
     } catch (e) {
       if (!isEduscanError(e)) throw e;
       err(`eduscan rules: ${e.message} [${e.code}]\n`);
@@ -126,10 +127,10 @@ export function registerRules(program: Command, deps: RulesDeps = {}): void {
     .addOption(formatOption())
     .addOption(new Option('--platform <platform>', 'only rules that apply to this platform').choices(['android', 'ios']))
     .addOption(new Option('--severity <severity>', 'only rules of this severity').choices([...SEVERITIES]))
-    .option('--dir <dir>', 'rules directory', RULES_DIR)
-    .action((o: { lang: Lang; format: 'text' | 'json'; platform?: 'android' | 'ios'; severity?: Severity; dir: string }) =>
-      guarded(() => {
-        const set = loadRuleSet(o.dir);
+    .option('--dir <dir>', 'rules directory (default: the shipped rules/)')
+    .action((o: { lang: Lang; format: 'text' | 'json'; platform?: 'android' | 'ios'; severity?: Severity; dir?: string }) =>
+      guarded(({ loadRuleSet, RULES_DIR }) => {
+        const set = loadRuleSet(o.dir ?? RULES_DIR);
         const picked = set.rules.filter((r) => (!o.platform || r.platform === o.platform || r.platform === 'both') && (!o.severity || r.severity === o.severity));
         if (o.format === 'json') out(`${JSON.stringify({ version: set.version, digest: set.digest, rules: picked.map(ruleJson) }, null, 2)}\n`);
         else out(listText(set, picked, o.lang));
@@ -142,10 +143,10 @@ export function registerRules(program: Command, deps: RulesDeps = {}): void {
     .argument('<id>', 'rule id, e.g. EDU-AND-MAN-001')
     .addOption(langOption())
     .addOption(formatOption())
-    .option('--dir <dir>', 'rules directory', RULES_DIR)
-    .action((id: string, o: { lang: Lang; format: 'text' | 'json'; dir: string }) =>
-      guarded(() => {
-        const set = loadRuleSet(o.dir);
+    .option('--dir <dir>', 'rules directory (default: the shipped rules/)')
+    .action((id: string, o: { lang: Lang; format: 'text' | 'json'; dir?: string }) =>
+      guarded(({ loadRuleSet, RULES_DIR, stringify }) => {
+        const set = loadRuleSet(o.dir ?? RULES_DIR);
         const want = id.trim().toUpperCase();
         const rule = set.rules.find((r) => r.id === want);
         if (!rule) {
@@ -154,17 +155,18 @@ export function registerRules(program: Command, deps: RulesDeps = {}): void {
           setExitCode(EXIT_INPUT);
           return;
         }
-        out(o.format === 'json' ? `${JSON.stringify(ruleJson(rule), null, 2)}\n` : showText(rule, o.lang));
+        out(o.format === 'json' ? `${JSON.stringify(ruleJson(rule), null, 2)}\n` : showText(rule, o.lang, stringify));
       }),
     );
 
   rules
     .command('validate')
     .description('check a rules directory (schema, paths, placeholders, ids) and list every problem')
-    .argument('[dir]', 'rules directory', RULES_DIR)
+    .argument('[dir]', 'rules directory (default: the shipped rules/)')
     .addOption(langOption())
-    .action((dir: string, o: { lang: Lang }) =>
-      guarded(() => {
+    .action((dir: string | undefined, o: { lang: Lang }) =>
+      guarded(({ validateRuleDir, RULES_DIR }) => {
+        dir ??= RULES_DIR;
         const { problems, set } = validateRuleDir(dir);
         if (problems.length > 0 || !set) {
           for (const p of problems) out(`${p.message}\n`);
