@@ -5,13 +5,19 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { EduscanError } from '../errors.js';
 import { API_CATEGORIES, SDK_CATEGORIES, type ApiMember, type CodeRules, type PackerSignature, type SdkSignature, type SensitiveApi } from './types.js';
 
 export const SDKS_FILE = 'sdks.yaml';
 export const APIS_FILE = 'sensitive-apis.yaml';
 export const PACKERS_FILE = 'packers.yaml';
+/**
+ * The three files parsed and checked, as JSON, with the sha256 of the YAML texts they came from: YAML parsing
+ * costs ~130 ms at start-up, JSON.parse under 1 ms. Used only while its digest matches the YAML files, so it
+ * can never be stale; regenerate with `npx tsx tests/code/gen-signatures.mts` (a test fails when it is due).
+ */
+export const COMPILED_FILE = 'code-signatures.json';
 const SCHEMA_VERSION = 1;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -50,10 +56,33 @@ const cache = new Map<string, CodeRules>();
 export function loadCodeRules(dir: string = CODE_RULES_DIR): CodeRules {
   const hit = cache.get(dir);
   if (hit) return hit;
-  const texts = [SDKS_FILE, APIS_FILE, PACKERS_FILE].map((name) => ({ name, text: readText(join(dir, name), name) }));
-  const rules = parseCodeRules(texts[0]!.text, texts[1]!.text, texts[2]!.text);
+  const texts = [SDKS_FILE, APIS_FILE, PACKERS_FILE].map((name) => readText(join(dir, name), name));
+  const digest = digestOf(texts[0]!, texts[1]!, texts[2]!);
+  const rules = compiled(join(dir, COMPILED_FILE), digest) ?? parseCodeRules(texts[0]!, texts[1]!, texts[2]!);
   cache.set(dir, rules);
   return rules;
+}
+
+function digestOf(sdksText: string, apisText: string, packersText: string): string {
+  return createHash('sha256').update(`${sdksText}\0${apisText}\0${packersText}`).digest('hex');
+}
+
+/** The compiled copy when it was made from exactly these YAML texts. */
+function compiled(path: string, digest: string): CodeRules | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const data = JSON.parse(readFileSync(path, 'utf8')) as CodeRules;
+    return data.digest === digest && Array.isArray(data.sdks) && Array.isArray(data.apis) && Array.isArray(data.packers) ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JSON text of COMPILED_FILE for the YAML files in `dir` (parsed and checked). */
+export function compileCodeRules(dir: string = CODE_RULES_DIR): string {
+  const [a, b, c] = [SDKS_FILE, APIS_FILE, PACKERS_FILE].map((name) => readText(join(dir, name), name));
+  const rules = parseCodeRules(a!, b!, c!);
+  return `${JSON.stringify({ note: 'generated from sdks.yaml, sensitive-apis.yaml, packers.yaml by tests/code/gen-signatures.mts; do not edit', ...rules })}\n`;
 }
 
 function readText(path: string, name: string): string {
@@ -82,13 +111,17 @@ export function parseCodeRules(sdksText: string, apisText: string, packersText: 
   unique(PACKERS_FILE, 'packers', packers.map((p) => p.id));
   // Packers are listed in the SDK inventory too: their ids must not collide with an SDK's.
   unique(PACKERS_FILE, 'packers', [...sdks.map((s) => s.id), ...packers.map((p) => p.id)]);
-  const digest = createHash('sha256').update(`${sdksText}\0${apisText}\0${packersText}`).digest('hex');
-  return { sdks, apis, packers, digest };
+  return { sdks, apis, packers, digest: digestOf(sdksText, apisText, packersText) };
+}
+
+/** yaml is loaded only when the compiled copy cannot be used (~40 ms of start-up otherwise). */
+function yamlParse(): typeof import('yaml').parse {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse;
 }
 
 function load(name: string, text: string): unknown {
   try {
-    return parse(text, { uniqueKeys: true, maxAliasCount: 0 });
+    return yamlParse()(text, { uniqueKeys: true, maxAliasCount: 0 });
   } catch (e) {
     throw new EduscanError('E_CONFIG', `${name}: ${(e as Error).message.split('\n')[0]}`);
   }

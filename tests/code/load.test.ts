@@ -1,8 +1,9 @@
 // The signature data files load and are well-formed; broken data is an E_CONFIG error naming file and path.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APIS_FILE, CODE_RULES_DIR, PACKERS_FILE, SDKS_FILE, loadCodeRules, parseCodeRules } from '../../src/code/load.js';
+import { APIS_FILE, CODE_RULES_DIR, COMPILED_FILE, PACKERS_FILE, SDKS_FILE, compileCodeRules, loadCodeRules, parseCodeRules } from '../../src/code/load.js';
 import { EduscanError } from '../../src/errors.js';
 
 const text = (f: string): string => readFileSync(join(CODE_RULES_DIR, f), 'utf8');
@@ -56,5 +57,27 @@ describe('code signature data', () => {
     expect(configError('sdks: [unclosed\n')).toMatch(/^sdks\.yaml: /);
     // The shipped files themselves pass.
     expect(() => parseCodeRules(text(SDKS_FILE), text(APIS_FILE), text(PACKERS_FILE))).not.toThrow();
+  });
+});
+
+describe('compiled signature copy', () => {
+  it('rules/code-signatures.json is current (regenerate: npx tsx tests/code/gen-signatures.mts)', () => {
+    expect(readFileSync(join(CODE_RULES_DIR, COMPILED_FILE), 'utf8')).toBe(compileCodeRules());
+  });
+
+  it('is used only while it matches the YAML files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eduscan-sig-'));
+    for (const f of [SDKS_FILE, APIS_FILE, PACKERS_FILE, COMPILED_FILE]) writeFileSync(join(dir, f), text(f));
+    // A compiled copy that says something else, with the right digest, is what loads …
+    const doctored = JSON.parse(text(COMPILED_FILE)) as { sdks: { name: string }[] };
+    doctored.sdks[0]!.name = 'from the compiled copy';
+    writeFileSync(join(dir, COMPILED_FILE), JSON.stringify(doctored));
+    expect(loadCodeRules(dir).sdks[0]!.name).toBe('from the compiled copy');
+    // … but once a YAML file changes, the YAML is parsed instead.
+    const dir2 = mkdtempSync(join(tmpdir(), 'eduscan-sig-'));
+    for (const f of [APIS_FILE, PACKERS_FILE]) writeFileSync(join(dir2, f), text(f));
+    writeFileSync(join(dir2, SDKS_FILE), `${text(SDKS_FILE)}\n# edited\n`);
+    writeFileSync(join(dir2, COMPILED_FILE), JSON.stringify(doctored));
+    expect(loadCodeRules(dir2).sdks[0]!.name).toBe(loadCodeRules().sdks[0]!.name);
   });
 });
