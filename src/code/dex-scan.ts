@@ -141,8 +141,10 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
   }
 
   // Referenced framework members and string constants worth a code sweep.
-  const refs = new Map<string, ApiMemberRef>(); // "m:idx" / "f:idx" / "s:idx"
-  const sensitiveType = new Int8Array(dex.typeCount); // 0 unknown, 1 yes, -1 no
+  const refs = { method: new Map<number, ApiMemberRef>(), field: new Map<number, ApiMemberRef>(), string: new Map<number, ApiMemberRef>() };
+  // Per type: does its descriptor start like a sensitive class's (0 unknown, 1 yes, -1 no), and its members.
+  const sensitiveType = new Int8Array(dex.typeCount);
+  const typeTables = new Map<Map<string, Map<string, ApiMemberRef>>, (Map<string, ApiMemberRef> | null)[]>();
   const typeMembers = (typeIdx: number, table: Map<string, Map<string, ApiMemberRef>>): Map<string, ApiMemberRef> | undefined => {
     if (sensitiveType[typeIdx] === -1) return undefined;
     const sidx = dex.typeStringIdx(typeIdx);
@@ -150,7 +152,11 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
       sensitiveType[typeIdx] = index.ownerRoots.some((r) => dex.stringStartsWith(sidx, r)) ? 1 : -1;
       if (sensitiveType[typeIdx] === -1) return undefined;
     }
-    return table.get(dex.string(sidx));
+    let memo = typeTables.get(table);
+    if (!memo) typeTables.set(table, (memo = []));
+    let m = memo[typeIdx];
+    if (m === undefined) memo[typeIdx] = m = table.get(dex.string(sidx)) ?? null;
+    return m ?? undefined;
   };
   let methods: Uint8Array | undefined;
   for (let m = 0; m < dex.methodCount; m++) {
@@ -158,7 +164,7 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
     const ref = names?.get(dex.string(dex.methodNameIdx(m)));
     if (ref) {
       (methods ??= new Uint8Array(dex.methodCount))[m] = 1;
-      refs.set(`m:${m}`, ref);
+      refs.method.set(m, ref);
     }
   }
   let fields: Uint8Array | undefined;
@@ -168,7 +174,7 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
       const ref = names?.get(dex.string(dex.fieldNameIdx(f)));
       if (ref) {
         (fields ??= new Uint8Array(dex.fieldCount))[f] = 1;
-        refs.set(`f:${f}`, ref);
+        refs.field.set(f, ref);
       }
     }
   }
@@ -187,16 +193,16 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
       ref ??= index.strings.get(dex.string(s));
       if (ref) {
         (strings ??= new Uint8Array(dex.stringCount))[s] = 1;
-        refs.set(`s:${s}`, ref);
+        refs.string.set(s, ref);
       }
     }
   }
-  if (refs.size === 0) return out;
+  if (refs.method.size + refs.field.size + refs.string.size === 0) return out;
 
   // Who refers to them: one sweep over the code of every class.
   const hits = new Map<string, ApiHit>();
   const result = scanCode(dex, { methods, fields, strings }, (c, kind, idx) => {
-    const ref = refs.get(`${kind[0]}:${idx}`)!;
+    const ref = refs[kind].get(idx)!;
     const o = owner[c]!;
     const key = `${ref.display}\0${o}`;
     let h = hits.get(key);

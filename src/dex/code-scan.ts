@@ -98,30 +98,29 @@ export function scanCode(dex: DexFile, targets: CodeScanTargets, hit: (classDef:
   const end = dex.end;
   const result: CodeScanResult = { codeItems: 0, units: 0, truncated: 0 };
   for (let c = 0; c < dex.classCount; c++) {
-    const dataOff = dex.classDef(c).classDataOff;
+    const dataOff = dex.classDataOff(c);
     if (dataOff === 0) continue;
     let p = dataOff;
-    const counts: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const v = dex.uleb(p);
-      counts.push(v.value);
-      p = v.next;
-    }
-    const fieldsN = counts[0]! + counts[1]!;
-    const methodsN = counts[2]! + counts[3]!;
+    let fieldsN = dex.readUleb(p);
+    fieldsN += dex.readUleb(dex.ulebEnd);
+    let methodsN = dex.readUleb(dex.ulebEnd);
+    methodsN += dex.readUleb(dex.ulebEnd);
+    p = dex.ulebEnd;
     // Every encoded item takes at least one byte per uleb128: counts above that cannot be real.
     if (fieldsN * MIN_ENCODED_FIELD + methodsN * MIN_ENCODED_METHOD > end - p) {
       dex.fail(`class_data at offset ${dataOff}: ${fieldsN} fields and ${methodsN} methods cannot fit in the ${end - p} bytes left`, dataOff);
     }
     dex.charge(fieldsN * MIN_ENCODED_FIELD + methodsN * MIN_ENCODED_METHOD);
-    for (let i = 0; i < fieldsN * 2; i++) p = dex.uleb(p).next;
+    for (let i = 0; i < fieldsN * 2; i++) {
+      dex.readUleb(p);
+      p = dex.ulebEnd;
+    }
     for (let i = 0; i < methodsN; i++) {
-      p = dex.uleb(p).next; // method_idx_diff
-      p = dex.uleb(p).next; // access_flags
-      const code = dex.uleb(p);
-      p = code.next;
-      if (code.value === 0) continue;
-      const codeOff = code.value;
+      dex.readUleb(p); // method_idx_diff
+      dex.readUleb(dex.ulebEnd); // access_flags
+      const codeOff = dex.readUleb(dex.ulebEnd);
+      p = dex.ulebEnd;
+      if (codeOff === 0) continue;
       const insnsSize = dex.u32(codeOff + CODE_ITEM_INSNS_SIZE);
       const start = codeOff + CODE_ITEM_INSNS;
       const stop = start + insnsSize * 2;

@@ -158,24 +158,41 @@ export class DexFile {
     return this.buf.readUInt32LE(p);
   }
 
-  /** uleb128 at `p`: its value and the offset after it. */
-  uleb(p: number): { value: number; next: number } {
+  /** Offset after the last uleb128 read by readUleb (no object per value: class data holds millions). */
+  ulebEnd = 0;
+
+  /** uleb128 at `p`; the offset after it is left in ulebEnd. */
+  readUleb(p: number): number {
+    const buf = this.buf;
+    if (p < this.end && buf[p]! < 0x80) {
+      this.ulebEnd = p + 1;
+      return buf[p]!;
+    }
     let value = 0;
     for (let i = 0; i < MAX_ULEB_BYTES; i++) {
       if (p + i >= this.end) this.fail(`uleb128 at offset ${p} runs past the end of the file (${this.end} bytes)`, p);
-      const b = this.buf[p + i]!;
+      const b = buf[p + i]!;
       value += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) return { value: value >>> 0, next: p + i + 1 };
+      if ((b & 0x80) === 0) {
+        this.ulebEnd = p + i + 1;
+        return value >>> 0;
+      }
     }
     this.fail(`uleb128 at offset ${p} is longer than ${MAX_ULEB_BYTES} bytes`, p);
+  }
+
+  /** uleb128 at `p`: its value and the offset after it. */
+  uleb(p: number): { value: number; next: number } {
+    const value = this.readUleb(p);
+    return { value, next: this.ulebEnd };
   }
 
   /** Offset of string `idx`'s MUTF-8 bytes, and the UTF-16 length the file declares for it. */
   stringDataAt(idx: number): { start: number; utf16Size: number } {
     if (idx < 0 || idx >= this.header.stringIds.size) this.fail(`string index ${idx} out of range (${this.header.stringIds.size} strings)`);
     const off = this.buf.readUInt32LE(this.header.stringIds.off + idx * STRING_ID_SIZE);
-    const { value, next } = this.uleb(off);
-    return { start: next, utf16Size: value };
+    const utf16Size = this.readUleb(off);
+    return { start: this.ulebEnd, utf16Size };
   }
 
   /** [start, end) of string `idx`'s MUTF-8 bytes (end is its NUL terminator). */
@@ -278,6 +295,12 @@ export class DexFile {
       superclassIdx: this.buf.readUInt32LE(at + 8),
       classDataOff: this.buf.readUInt32LE(at + 24),
     };
+  }
+
+  /** class_data_off of class_def `i` (0: no fields or methods). */
+  classDataOff(i: number): number {
+    if (i < 0 || i >= this.header.classDefs.size) this.fail(`class_def ${i} out of range (${this.header.classDefs.size} classes)`);
+    return this.buf.readUInt32LE(this.header.classDefs.off + i * CLASS_DEF_SIZE + 24);
   }
 
   /** Type index of the class defined by class_def `i`. */
