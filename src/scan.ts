@@ -15,10 +15,12 @@ export interface ScanOptions {
   limits?: Partial<Limits>;
   /** Verify the v2/v3 content digests (a second full pass over the file). */
   verify?: boolean;
+  /** False: skip reading DEX code (SDK inventory, sensitive APIs, packers); those facts become not assessable. */
+  code?: boolean;
 }
 
 /** Bumped whenever the extracted facts can change for the same bytes (cache key for re-scans). */
-export const PARSER_VERSION = '1';
+export const PARSER_VERSION = '2';
 
 export async function scanPackage(path: string, opts: ScanOptions = {}): Promise<PackageFacts> {
   const digests = takeHash(path);
@@ -43,7 +45,7 @@ async function scanWithDigests(path: string, opts: ScanOptions, digests: Promise
     const zipFacts = { entries: zip.entries.length, prependedBytes: zip.prependedBytes, comment: zip.comment.length };
     const kind = packageKind(zip, path);
     if (kind === 'android') {
-      const apk = extractApkFacts(zip, { limits, anomalies, verify: opts.verify ?? false });
+      const apk = extractApkFacts(zip, { limits, anomalies, verify: opts.verify ?? false, code: opts.code ?? true });
       facts = { schemaVersion: FACTS_SCHEMA_VERSION, platform: 'android', ...apk, zip: zipFacts, anomalies };
     } else {
       const ipa = await extractIpaFactsAsync(zip, { limits, anomalies });

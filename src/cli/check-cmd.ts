@@ -18,6 +18,7 @@ export interface CheckCliOptions {
   failOn: Severity;
   today?: string;
   verify: boolean;
+  code: boolean;
 }
 
 const EXIT_OK = 0;
@@ -53,7 +54,7 @@ export async function runCheck(pkg: string, o: CheckCliOptions, io: { out: (s: s
     const [{ scanPackage }, { checkFacts, failsAt }, { loadRuleSet }] = await Promise.all([
       import('../scan.js'), import('../check/check.js'), import('../rules/load.js'),
     ]);
-    const facts = await scanPackage(pkg, { verify: o.verify });
+    const facts = await scanPackage(pkg, { verify: o.verify, code: o.code });
     const ruleSet = loadRuleSet();
     const suppressions: Suppression[] = [];
     let app: Parameters<typeof checkFacts>[0]['app'];
@@ -114,6 +115,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
     .option('--write', 'store the 检测结果 block in the filing record', false)
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or higher remains').choices(['high', 'medium', 'low']).default('high'))
     .option('--verify', 'also verify APK v2/v3 signature digests', false)
+    .option('--no-code', 'do not read DEX code (SDK and sensitive-API checks become not assessable)')
     .addOption(new Option('--today <yyyy-mm-dd>', 'date used for suppression expiry (tests)').hideHelp())
     .action(async (pkg: string, o: CheckCliOptions) => {
       setExitCode(await runCheck(pkg, o, { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) }));

@@ -55,10 +55,11 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--lang <lang>', 'language of the text output').choices(['zh', 'en']).default('zh').env('EDUSCAN_LANG'))
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .option('--verify', 'verify APK v2/v3 signature digests (reads the whole file once more)', false)
+    .option('--no-code', 'do not read DEX code (no SDK inventory, sensitive APIs or packer detection; faster)')
     .option('--max-entries <n>', 'zip entries accepted at most', positiveInt)
     .option('--max-entry-bytes <n>', 'bytes one entry may inflate to', positiveInt)
     .option('--max-total-bytes <n>', 'bytes all entries read in one scan may inflate to', positiveInt)
-    .action(async (packages: string[], o: { format: 'text' | 'json'; lang: Lang; output?: string; verify: boolean; maxEntries?: number; maxEntryBytes?: number; maxTotalBytes?: number }) => {
+    .action(async (packages: string[], o: { format: 'text' | 'json'; lang: Lang; output?: string; verify: boolean; code: boolean; maxEntries?: number; maxEntryBytes?: number; maxTotalBytes?: number }) => {
       const limits: Partial<Limits> = {};
       if (o.maxEntries) limits.maxEntries = o.maxEntries;
       if (o.maxEntryBytes) limits.maxEntryInflatedBytes = o.maxEntryBytes;
@@ -68,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
       let first = true;
       for (const path of packages) {
         try {
-          const facts = await scanPackage(path, { limits, verify: o.verify });
+          const facts = await scanPackage(path, { limits, verify: o.verify, code: o.code });
           if (o.format === 'json') out.write(packages.length === 1 ? `${JSON.stringify(facts, null, 2)}\n` : `${JSON.stringify(facts)}\n`);
           else out.write(`${first ? '' : '\n'}${renderFactsText(facts, o.lang)}`);
           first = false;
