@@ -187,7 +187,7 @@ export class LengthPrefixed {
     /** Absolute offset of buf[0] in the file, for messages. */
     readonly base: number,
     readonly what: string,
-    private readonly start = 0,
+    start = 0,
     private readonly end = buf.length,
   ) {
     this.pos = start;

@@ -3,9 +3,9 @@
 // and duplicate ids are E_CONFIG errors "<file>: <path>: <problem>". Loaded once per directory.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { SHIPPED_RULES_DIR } from '../util/package-root.js';
 import { EduscanError } from '../errors.js';
 import { API_CATEGORIES, SDK_CATEGORIES, type ApiMember, type CodeRules, type PackerSignature, type SdkSignature, type SensitiveApi } from './types.js';
 
@@ -31,25 +31,9 @@ const MEMBER_RE = /^(?:<init>|[A-Za-z_$][\w$]*)$/;
 const OBJC_RE = /^[A-Za-z_][\w]*$/;
 const BUNDLE_ID_RE = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?$/;
 
-function packageRoot(from: string): string {
-  let dir = from;
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'eduscan') return dir;
-      } catch {
-        // not ours: keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return resolve(from, '..', '..');
-    dir = up;
-  }
-}
 
 /** The package's rules/ folder, found from this module (src/code/ or dist/code/). */
-export const CODE_RULES_DIR: string = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'rules');
+export const CODE_RULES_DIR: string = SHIPPED_RULES_DIR;
 
 const cache = new Map<string, CodeRules>();
 

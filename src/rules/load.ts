@@ -4,10 +4,10 @@
 // reported as
 // E_CONFIG "<file>:<line>:<col> <path>: <problem>".
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { z } from 'zod';
+import { SHIPPED_RULES_DIR } from '../util/package-root.js';
 import { EduscanError } from '../errors.js';
 import { PackageFactsSchema } from '../facts/schema.js';
 import { checkCondition, checkPath, type Problem, type ShapeScope } from './condition.js';
@@ -24,25 +24,9 @@ export const PERMISSIONS_FILE = 'permissions.yaml';
 const MAX_RULE_FILE_BYTES = 4 * 1024 * 1024;
 const MAX_RULE_FILES = 200;
 
-function packageRoot(from: string): string {
-  let dir = from;
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'eduscan') return dir;
-      } catch {
-        // not ours: keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return resolve(from, '..', '..');
-    dir = up;
-  }
-}
 
 /** The repository's rules/ folder, found from this module (src/rules/ or dist/rules/) up to the package root. */
-export const RULES_DIR: string = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'rules');
+export const RULES_DIR: string = SHIPPED_RULES_DIR;
 
 const EVIDENCE_SHAPE = obj({ kind: SCALAR, value: SCALAR, location: SCALAR, strength: SCALAR });
 const CATEGORY_SHAPE = obj({ label: SCALAR, evidence: arr(EVIDENCE_SHAPE) });

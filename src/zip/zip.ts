@@ -229,7 +229,7 @@ export function openZip(source: ByteSource, limits: Limits = DEFAULT_LIMITS): Zi
   }
   const cdOffset = end.cdOffset + shift;
   if (end.entries === 0 && end.cdSize === 0) {
-    return makeArchive(source, [], cdOffset, 0, end, shift, anomalies, limits);
+    return makeArchive(source, [], cdOffset, 0, end, anomalies, limits);
   }
   const cd = source.read(cdOffset, end.cdSize);
   const entries: ZipEntry[] = [];
@@ -288,7 +288,7 @@ export function openZip(source: ByteSource, limits: Limits = DEFAULT_LIMITS): Zi
   if (p !== cd.length) {
     anomalies.push({ code: 'ZIP_CD_TRAILING_BYTES', detail: `${cd.length - p} bytes after the last of ${end.entries} central directory records`, offset: cdOffset + p });
   }
-  return makeArchive(source, entries, cdOffset, end.cdSize, end, shift, anomalies, limits);
+  return makeArchive(source, entries, cdOffset, end.cdSize, end, anomalies, limits);
 }
 
 function readZip64Extra(extra: Buffer, needUncompressed: boolean, needCompressed: boolean, needOffset: boolean) {
@@ -317,7 +317,7 @@ function readZip64Extra(extra: Buffer, needUncompressed: boolean, needCompressed
 }
 
 function makeArchive(source: ByteSource, entries: ZipEntry[], cdOffset: number, cdSize: number, end: EndRecord,
-  shift: number, anomalies: Anomaly[], limits: Limits): ZipArchive {
+  anomalies: Anomaly[], limits: Limits): ZipArchive {
   const byName = new Map<string, ZipEntry>();
   let firstLocal = cdOffset;
   for (const e of entries) {

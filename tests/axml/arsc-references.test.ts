@@ -15,7 +15,7 @@ const id = (entry: number): number => 0x7f010000 + entry;
 // 23: a dangling reference. 24: a framework (0x01) reference. 25: @null (reference to 0).
 // 30: refers to 31 in every config; 31 has a value per locale.
 const table = parseArsc(
-  buildLargeArsc(ENTRIES, CONFIGS, STRINGS, (config, entry) => {
+  buildLargeArsc(ENTRIES, CONFIGS, STRINGS, (_config, entry) => {
     if (entry < 9) return { type: REF, data: id(entry + 1) };
     if (entry === 20) return { type: REF, data: id(21) };
     if (entry === 21) return { type: REF, data: id(20) };

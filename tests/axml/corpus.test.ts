@@ -117,7 +117,7 @@ describe.skipIf(!CORPUS)('corpus labels and version names vs aapt dump badging',
 });
 
 describe.skipIf(!CORPUS || !hasTool('aapt'))('corpus resources.arsc vs aapt dump --values resources', () => {
-  it.each(files.map((f) => [basename(f), f]))('%s', (name, file) => {
+  it.each(files.map((f) => [basename(f), f]))('%s', (_name, file) => {
     const o = outcome(file);
     if (o.kind !== 'tree' || !o.table) return;
     let stdout: string;

@@ -2,7 +2,6 @@
 // outputs: runs on a fresh clone, without the corpus.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { readSigning } from '../../src/apk/signing.js';
 import type { Anomaly } from '../../src/errors.js';
