@@ -13,6 +13,7 @@ import { EduscanError, type Anomaly } from '../../src/errors.js';
 import { resolveLimits } from '../../src/limits.js';
 import { FIXTURES } from '../helpers/corpus.js';
 import { parseAaptValues } from './aapt-values.js';
+import { rng as prng } from '../helpers/rng.js';
 
 const DIR = join(FIXTURES, 'axml');
 const CRASHERS = join(FIXTURES, 'crashers');
@@ -21,17 +22,6 @@ const SEED = Number(process.env.EDUSCAN_FUZZ_SEED ?? 0x5eed_a11c);
 const CASES_PER_KIND = Number(process.env.EDUSCAN_FUZZ_CASES ?? 2500);
 /** A single case taking longer than this is a hang for our purposes (inputs are a few KB). */
 const MAX_CASE_MS = 250;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Offsets of every chunk header reachable by walking sizes from `start` (nested for packages). */
 function chunkHeaders(buf: Buffer): number[] {

@@ -11,23 +11,13 @@ import { scanCode } from '../../src/dex/code-scan.js';
 import { DexFile, dexHeaderOffsets } from '../../src/dex/dex-file.js';
 import { EduscanError, type Anomaly } from '../../src/errors.js';
 import { FIXTURES } from '../helpers/corpus.js';
+import { rng as prng } from '../helpers/rng.js';
 
 const DIR = join(FIXTURES, 'dex');
 const CRASHERS = join(FIXTURES, 'crashers');
 const SEED = Number(process.env.EDUSCAN_FUZZ_SEED ?? 0xdec0de);
 const CASES = Number(process.env.EDUSCAN_FUZZ_CASES ?? 4000);
 const SEEDS = ['androguard-tc-debug', 'apktool-library', 'apktool-dynamic', 'androguard-multidex-1'];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EXTREMES_32 = [0, 1, 0xffffffff, 0x7fffffff, 0x80000000, 0xfffffff0, 0x10000, 0x70, 0x12345678];
 

@@ -9,6 +9,7 @@ import { MAX_RECORD_BYTES, parseFilingText, readFilingFile, type FilingFormat } 
 import { fillApp, writeScanBlock } from '../../src/filing/write.js';
 import { findApp } from '../../src/filing/match.js';
 import { SCAN_BLOCK, smartclassFacts, stubDetect } from './helpers.js';
+import { rng } from '../helpers/rng.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SAMPLE = join(ROOT, 'samples', 'filing', 'smartclass.provider.yaml');
@@ -96,18 +97,6 @@ describe('unreadable records are typed one-line errors', () => {
     }
   });
 });
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const YAML_BITS = [':', '-', ' ', '\n', '"', "'", '[', ']', '{', '}', '#', '&a', '*a', '!!str', '|', '>', '\t', '2.10', 'null', '\u0000', '？'];
 const JSON_BITS = ['{', '}', '[', ']', ',', ':', '"', '\\', 'null', '1e999', '-', ' ', '\n', '"\\u0000"'];

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkOrgCode, checkUscc, orgCodeCheckChar, USCC_CHARSET, usccCheckChar } from '../../src/filing/uscc.js';
 import { usccDetails } from '../../src/filing/field-checks.js';
 import { hasTool } from '../helpers/tools.js';
+import { rng } from '../helpers/rng.js';
 
 // Real codes "found online" in python-stdnum's test suite: arthurdejong/python-stdnum
 // tests/test_cn_uscc.doctest @ 1ccbd3c434f5 (one per authority/category/region shape; 12 = 事业单位,
@@ -28,18 +29,6 @@ for body in sys.stdin.read().split():
     s = sum(CH.index(c) * pow(3, i, 31) for i, c in enumerate(body))
     print(CH[(31 - s % 31) % 31])
 `;
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('USCC check character (GB 32100-2015)', () => {
   it('accepts every published code, and computes its printed check character', () => {

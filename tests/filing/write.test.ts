@@ -11,6 +11,7 @@ import { parseFilingText, type FilingDocument, type FilingFormat } from '../../s
 import { ScanBlockSchema, type ScanBlock } from '../../src/filing/schema.js';
 import { fillApp, scanBlockFromResult, writeScanBlock } from '../../src/filing/write.js';
 import { ROOT, SCAN_BLOCK, smartclassFacts, stubDetect } from './helpers.js';
+import { rng } from '../helpers/rng.js';
 
 const SAMPLE_TEXT = readFileSync(join(ROOT, 'samples', 'filing', 'smartclass.provider.yaml'), 'utf8');
 const SAMPLE_RAW = parse(SAMPLE_TEXT) as Record<string, unknown>;
@@ -197,18 +198,6 @@ describe('scanBlockFromResult', () => {
     expect(block).toMatchObject({ md5: facts.file.md5, sha256: facts.file.sha256, verdictZh: '不通过', findings: ['EDU-AND-MAN-001', 'EDU-PKG-005'], undeclared: ['短信'] });
   });
 });
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fillApp', () => {
   it('ticks only the missing box on the sample (短信, with its evidence) and changes nothing else', () => {

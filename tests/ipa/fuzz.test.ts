@@ -18,18 +18,7 @@ import { extractProfilePlist } from '../../src/ipa/mobileprovision.js';
 import { CORPUS, FIXTURES, corpusFiles } from '../helpers/corpus.js';
 import { buildFat, buildMachO } from './helpers/build-macho.js';
 import { binaryPlist, buildZip, hasTool, makeSigner, stringsText, xmlPlist } from './helpers/build-ipa.js';
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const HUGE = [0xffffffff, 0x7fffffff, 0x80000000, 0x40000000, 0x00010000, 0];
 

@@ -19,6 +19,7 @@ import { openZip, readEntry } from '../../src/zip/zip.js';
 import { CORPUS, corpusFiles } from '../helpers/corpus.js';
 import { hasTool } from './helpers/build-ipa.js';
 import { buildFat, buildMachO, type MachOSpec } from './helpers/build-macho.js';
+import { rng } from '../helpers/rng.js';
 
 type Outcome = { facts: MachOFacts; anomalies: Anomaly[] } | { error: string };
 
@@ -51,18 +52,6 @@ function streamed(buf: Buffer, next: () => number, opts: MachOStreamOptions = {}
 }
 
 const fixed = (n: number) => () => n;
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function withoutStats(o: ReturnType<typeof streamed>): Outcome {
   const { stats: _s, ...rest } = o;

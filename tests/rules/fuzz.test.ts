@@ -13,22 +13,12 @@ import { loadRuleSet, RULES_DIR, validateRuleDir } from '../../src/rules/load.js
 import { scanPackage } from '../../src/scan.js';
 import { PackageFactsSchema } from '../../src/facts/schema.js';
 import { REPO } from './bases.js';
+import { rng } from '../helpers/rng.js';
 
 const SEED = 0x5eed_4;
 /** Each round loads a four-file rules directory (~20 ms). */
 const ROUNDS = 120;
 const FILES = ['bundle.yaml', 'permissions.yaml', 'filing.yaml', 'android-components.yaml'];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'eduscan-rules-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,19 +14,9 @@ import { DerReader } from '../../src/util/der.js';
 import { entryDataOffset, openZip } from '../../src/zip/zip.js';
 import { FIXTURES } from '../helpers/corpus.js';
 import { loadSeeds } from './seeds.js';
+import { rng as mulberry32 } from '../helpers/rng.js';
 
 const seeds = loadSeeds();
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HUGE = [0xffffffff, 0x7fffffff, 0x80000000, 0x10000, 0];
 

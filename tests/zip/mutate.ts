@@ -2,17 +2,9 @@
 // written into zip header fields (found by their signatures), truncation, chunk deletion/duplication.
 // Deterministic: the same seed gives the same mutant, so any failure can be replayed from its seed.
 
-/** mulberry32: small, fast, good enough to pick mutations. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
+
+export { rng };
 
 // Field offsets (within each record) worth corrupting, by record signature. Comments give the field.
 const FIELDS: Record<number, { at: number; width: 2 | 4 | 8 }[]> = {
