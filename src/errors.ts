@@ -26,6 +26,9 @@ export const ERROR_CODES = {
   E_RECORD: 'the filing record cannot be read',
   E_NO_APP: 'no app in the filing record matches the package',
   E_APP_AMBIGUOUS: 'more than one app in the filing record matches the package',
+  E_CALENDAR: 'a date is outside the years the working-day calendar covers',
+  E_DB: 'the registry database cannot be opened or is from a newer eduscan',
+  E_BUSY: 'another eduscan process is re-scanning the same registry',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
