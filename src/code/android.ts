@@ -40,13 +40,18 @@ export interface CodeExtract {
   code: CodeFacts;
 }
 
-export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFacts, opts: AndroidCodeOptions): CodeExtract {
-  const rules = opts.rules ?? loadCodeRules();
-  const { anomalies } = opts;
-  const inv = new Inventory(rules);
-  const notAssessable: string[] = [];
+/** Name matchers built once per rule set: building them per package was a tenth of a corpus scan. */
+const matcherCache = new WeakMap<CodeRules, ReturnType<typeof buildMatchers>>();
+function matchersFor(rules: CodeRules): ReturnType<typeof buildMatchers> {
+  let m = matcherCache.get(rules);
+  if (!m) {
+    m = buildMatchers(rules);
+    matcherCache.set(rules, m);
+  }
+  return m;
+}
 
-  // Native libraries and other files: SDK and packer signatures by name.
+function buildMatchers(rules: CodeRules) {
   const libs = new GlobMatcher<number>();
   rules.sdks.forEach((s, i) => s.android?.nativeLibs.forEach((g) => libs.add(g, i)));
   const packerLibs = new GlobMatcher<number>();
@@ -55,6 +60,21 @@ export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFac
     p.android.nativeLibs.forEach((g) => packerLibs.add(g, i));
     p.android.files.forEach((g) => packerFiles.add(g, i));
   });
+  const compGlobs = new GlobMatcher<number>();
+  rules.sdks.forEach((s, i) => s.android?.components.forEach((g) => compGlobs.add(g, i)));
+  const sdkClasses = new ClassMatcher<number>();
+  rules.sdks.forEach((s, i) => s.android?.classPrefixes.forEach((p) => sdkClasses.add(p, i)));
+  return { libs, packerLibs, packerFiles, compGlobs, sdkClasses };
+}
+
+export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFacts, opts: AndroidCodeOptions): CodeExtract {
+  const rules = opts.rules ?? loadCodeRules();
+  const { anomalies } = opts;
+  const inv = new Inventory(rules);
+  const notAssessable: string[] = [];
+
+  // Native libraries and other files: SDK and packer signatures by name.
+  const { libs, packerLibs, packerFiles, compGlobs, sdkClasses } = matchersFor(rules);
   const primary: { entry: ZipEntry; n: number }[] = [];
   const hidden: ZipEntry[] = [];
   for (const e of zip.entries) {
@@ -71,10 +91,6 @@ export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFac
   }
 
   // Manifest: components of SDKs, and the <application> class a packer installs.
-  const compGlobs = new GlobMatcher<number>();
-  rules.sdks.forEach((s, i) => s.android?.components.forEach((g) => compGlobs.add(g, i)));
-  const sdkClasses = new ClassMatcher<number>();
-  rules.sdks.forEach((s, i) => s.android?.classPrefixes.forEach((p) => sdkClasses.add(p, i)));
   for (const c of manifest.components) {
     const hits = new Set(compGlobs.matchAll(c.name).map((m) => m.value));
     const byClass = sdkClasses.match(descriptorKey(c.name));

@@ -23,6 +23,8 @@ export interface ClassMatch<T> {
  * class or one of its inner classes ($), and a package entry when it lies anywhere below the package; the
  * longest (most specific) entry wins, so com.google.firebase.crashlytics. beats com.google.firebase..
  */
+const MAX_MEMO_PACKAGES = 100_000;
+
 export class ClassMatcher<T> {
   private readonly packages = new Map<string, ClassMatch<T>>();
   private readonly classes = new Map<string, ClassMatch<T>>();
@@ -60,6 +62,8 @@ export class ClassMatcher<T> {
         break;
       }
     }
+    // Shared across packages of a long re-scan: bound the memo so it cannot grow without limit.
+    if (this.byPackage.size >= MAX_MEMO_PACKAGES) this.byPackage.clear();
     this.byPackage.set(pkg, found);
     return found ?? undefined;
   }
