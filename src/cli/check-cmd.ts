@@ -12,6 +12,7 @@ export interface CheckCliOptions {
   app?: string;
   ignorefile?: string;
   format: 'text' | 'json' | 'sarif' | 'html';
+  out?: string;
   output?: string;
   lang: Lang;
   write: boolean;
@@ -81,7 +82,8 @@ export async function runCheck(pkg: string, o: CheckCliOptions, io: { out: (s: s
     else if (o.format === 'sarif') rendered = (await import('../report/sarif.js')).renderSarif(result, o.lang);
     else if (o.format === 'html') rendered = (await import('../report/html.js')).renderHtml(result, o.lang);
     else rendered = (await import('../report/check-text.js')).renderCheckText(result, o.lang);
-    if (o.output && o.output !== '-') writeFileSync(o.output, rendered);
+    const target = o.out ?? o.output;
+    if (target && target !== '-') writeFileSync(target, rendered);
     else io.out(rendered);
 
     if (o.write && doc && app) {
@@ -110,7 +112,8 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
     .option('--app <name>', 'which app of the record, when the package id and platform do not decide it')
     .option('--ignorefile <file>', 'YAML file with `suppress: [{rule, reason, by, until?, packages?}]`')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
-    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('-o, --out <file>', 'write the report to a file instead of stdout')
+    .addOption(new Option('--output <file>', 'same as --out').hideHelp())
     .addOption(new Option('--lang <lang>', 'report language').choices(['zh', 'en']).default('zh').env('EDUSCAN_LANG'))
     .option('--write', 'store the 检测结果 block in the filing record', false)
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or higher remains').choices(['high', 'medium', 'low']).default('high'))

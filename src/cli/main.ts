@@ -53,19 +53,20 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<packages...>', 'package files')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--lang <lang>', 'language of the text output').choices(['zh', 'en']).default('zh').env('EDUSCAN_LANG'))
-    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .addOption(new Option('--output <file>', 'same as --out').hideHelp())
     .option('--verify', 'verify APK v2/v3 signature digests (reads the whole file once more)', false)
     .option('--no-code', 'do not read DEX code (no SDK inventory, sensitive APIs or packer detection; faster)')
     .option('--max-entries <n>', 'zip entries accepted at most', positiveInt)
     .option('--max-entry-bytes <n>', 'bytes one entry may inflate to', positiveInt)
     .option('--max-total-bytes <n>', 'bytes all entries read in one scan may inflate to', positiveInt)
-    .action(async (packages: string[], o: { format: 'text' | 'json'; lang: Lang; output?: string; verify: boolean; code: boolean; maxEntries?: number; maxEntryBytes?: number; maxTotalBytes?: number }) => {
+    .action(async (packages: string[], o: { format: 'text' | 'json'; lang: Lang; out?: string; output?: string; verify: boolean; code: boolean; maxEntries?: number; maxEntryBytes?: number; maxTotalBytes?: number }) => {
       const limits: Partial<Limits> = {};
       if (o.maxEntries) limits.maxEntries = o.maxEntries;
       if (o.maxEntryBytes) limits.maxEntryInflatedBytes = o.maxEntryBytes;
       if (o.maxTotalBytes) limits.maxTotalInflatedBytes = o.maxTotalBytes;
       startHashes(packages);
-      const out = openOutput(o.output);
+      const out = openOutput(o.out ?? o.output);
       let first = true;
       for (const path of packages) {
         try {
