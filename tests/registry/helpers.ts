@@ -1,0 +1,48 @@
+// Shared set-up for the registry tests: temporary registries built from the committed sample (and corpus
+// packages when EDUSCAN_CORPUS is set), records derived from the sample record, in-process re-scans.
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { loadCalendar } from '../../src/calendar/calendar.js';
+import { openRegistry, type Db } from '../../src/registry/db.js';
+import { rescan, type RescanOptions } from '../../src/registry/rescan.js';
+import { loadRuleSet } from '../../src/rules/load.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SAMPLE_APK = join(ROOT, 'samples/android/smartclass.apk');
+export const SAMPLE_RECORD = join(ROOT, 'samples/filing/smartclass.provider.yaml');
+export const CLI_ENTRY = join(ROOT, 'tests/registry/cli-entry.mjs');
+
+export function tempDir(tag: string): string {
+  return mkdtempSync(join(tmpdir(), `eduscan-${tag}-`));
+}
+
+/** The sample provider record as an object (its provider/systems sections are valid and reused). */
+export function sampleRecord(): Record<string, unknown> & { apps: Record<string, unknown>[] } {
+  return parse(readFileSync(SAMPLE_RECORD, 'utf8'));
+}
+
+export function writeRecord(path: string, record: Record<string, unknown>): string {
+  writeFileSync(path, path.endsWith('.json') ? JSON.stringify(record, null, 2) : stringify(record));
+  return path;
+}
+
+/** A folder with the sample package and its record, as a reviewer would lay it out. */
+export function sampleFolder(tag = 'reg'): { dir: string; apk: string; record: string } {
+  const dir = tempDir(tag);
+  const apk = join(dir, 'smartclass.apk');
+  copyFileSync(SAMPLE_APK, apk);
+  const record = join(dir, 'smartclass.provider.yaml');
+  copyFileSync(SAMPLE_RECORD, record);
+  return { dir, apk, record };
+}
+
+export function openTemp(dir: string): { db: Db; path: string } {
+  const path = join(dir, 'registry.db');
+  return { db: openRegistry(path), path };
+}
+
+export function run(db: Db, o: Partial<RescanOptions> & { today: string }, dbPath?: string) {
+  return rescan(db, { mode: 'full', concurrency: 0, ruleSet: loadRuleSet(), calendar: loadCalendar(), ...(dbPath ? { dbPath } : {}), ...o });
+}
