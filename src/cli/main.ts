@@ -13,6 +13,7 @@ import { scanPackage } from '../scan.js';
 import { VERSION } from '../version.js';
 import { registerCheck } from './check-cmd.js';
 import { registerFill } from './filing-cmd.js';
+import { registerRegistry } from './registry-cmd.js';
 import { registerRules } from './rules-cmd.js';
 
 export const EXIT = { OK: 0, FINDINGS: 1, INPUT: 2, BUG: 70 } as const;
@@ -97,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     detect = (facts) => detectCategories(facts, set.permissionMap);
   });
   registerRules(program, { setExitCode });
+  registerRegistry(program, { setExitCode });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
