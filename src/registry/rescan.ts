@@ -225,8 +225,12 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
       resolved_at = NULL, resolved_run = NULL, opened_run = @openedRun WHERE id = @id`);
   const resolveIssue = db.prepare('UPDATE issues SET resolved_at = ?, resolved_run = ? WHERE id = ?');
   const getVersion = db.prepare<[number, string], { id: number }>('SELECT id FROM app_versions WHERE app_id = ? AND sha256 = ?');
-  const lastVersion = db.prepare<[number], { package_id: string | null; version_name: string | null; version_code: string | null; signer: string | null; categories_json: string; rules_json: string }>(
-    'SELECT package_id, version_name, version_code, signer, categories_json, rules_json FROM app_versions WHERE app_id = ? ORDER BY id DESC LIMIT 1');
+  // The version a new one is compared with: the latest seen by an EARLIER run. Two new versions of one app in
+  // the same run are both compared with that baseline, so the outcome does not depend on which worker finished
+  // first, nor on where a killed run was resumed.
+  const lastVersion = db.prepare<[number, number], { package_id: string | null; version_name: string | null; version_code: string | null; signer: string | null; categories_json: string; rules_json: string }>(
+    `SELECT package_id, version_name, version_code, signer, categories_json, rules_json FROM app_versions WHERE app_id = ? AND run_id < ?
+     ORDER BY run_id DESC, CAST(version_code AS INTEGER) DESC, sha256 DESC LIMIT 1`);
   const putVersion = db.prepare(`INSERT INTO app_versions (app_id, sha256, package_row, package_id, version_name, version_code, signer, categories_json, rules_json,
       changes_json, first_seen, run_id) VALUES (@appId, @sha256, @pkg, @packageId, @versionName, @versionCode, @signer, @categories, @rules, @changes, @today, @run)`);
 
@@ -284,7 +288,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     if (ev.appId === null || !ev.result) return;
     if (getVersion.get(ev.appId, sha256)) return;
     const snap = snapshot(ev.result);
-    const prevRow = lastVersion.get(ev.appId);
+    const prevRow = lastVersion.get(ev.appId, runId);
     const prev: VersionSnapshot | undefined = prevRow ? {
       packageId: prevRow.package_id ?? '', signer: prevRow.signer ?? '', categories: JSON.parse(prevRow.categories_json) as string[], rules: JSON.parse(prevRow.rules_json) as string[],
       ...(prevRow.version_name ? { versionName: prevRow.version_name } : {}), ...(prevRow.version_code ? { versionCode: prevRow.version_code } : {}),
