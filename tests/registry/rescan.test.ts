@@ -59,7 +59,7 @@ describe('full rescan of the sample', () => {
     // SHA-256 stays — which shows the file was not read.
     const st = statSync(apk);
     const bytes = readFileSync(apk);
-    bytes[bytes.length - 100] ^= 0xff;
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
     writeFileSync(apk, bytes);
     utimesSync(apk, 1_700_000_000, 1_700_000_000);
     expect(statSync(apk).mtimeMs).toBe(st.mtimeMs);
