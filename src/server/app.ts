@@ -1,0 +1,256 @@
+// The reviewer service (`eduscan serve`): fastify 5, JSON API under /api/v1 and server-rendered pages.
+// Uploads stream to a temp file (hashes and size cap on the way), scans run in the registry's worker pool
+// behind a bounded queue, results are stored in server_* tables of the registry database.
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { isEduscanError } from '../errors.js';
+import { MAX_RECORD_BYTES } from '../filing/load.js';
+import type { Db } from '../registry/db.js';
+import { ScanPool } from '../registry/pool.js';
+import { loadRuleSet } from '../rules/load.js';
+import type { RuleSet } from '../rules/types.js';
+import { ApiError } from './api-error.js';
+import { principalFrom, requireRole } from './auth.js';
+import { openServerDb } from './db.js';
+import { QueueFullError, ScanQueue } from './queue.js';
+import { registerReportRoutes } from './report-routes.js';
+import { failScan, finishScan, insertScan, markInterrupted, runCheckFor } from './scans.js';
+import type { Principal } from './tokens.js';
+import { streamToTemp, UploadTooLargeError, type StoredUpload } from './upload.js';
+import { registerWeb } from './web.js';
+
+export const DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  maxUploadBytes: 1024 * 1024 * 1024,
+  queueCapacity: 16,
+  workers: 2,
+  scanTimeoutMs: 5 * 60_000,
+  /** Whole request (upload included): a 1 GiB upload at ~2 MB/s still fits. */
+  requestTimeoutMs: 10 * 60_000,
+  retryAfterSeconds: 5,
+  shutdownGraceMs: 30_000,
+} as const;
+
+export interface ServerOptions {
+  db: string;
+  tmpDir?: string;
+  maxUploadBytes?: number;
+  queueCapacity?: number;
+  workers?: number;
+  scanTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  retryAfterSeconds?: number;
+  shutdownGraceMs?: number;
+  /** pino options; false for none. */
+  logger?: boolean | { level?: string; stream?: { write(s: string): void } };
+}
+
+export interface ServerContext {
+  db: Db;
+  ruleSet: RuleSet;
+  queue: ScanQueue;
+  opts: Required<Omit<ServerOptions, 'logger' | 'tmpDir'>> & { tmpDir: string };
+  /** Runs one upload from a multipart request to a stored scan; shared by the API and the page's XHR. */
+  upload(req: FastifyRequest, who: Principal): Promise<{ id: number; status: number; body: unknown }>;
+}
+
+export interface EduscanServer {
+  app: FastifyInstance;
+  ctx: ServerContext;
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ApiError(422, 'E_LIMIT', `${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+async function readSmall(stream: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > max) {
+      stream.resume();
+      throw new ApiError(413, 'E_TOO_LARGE', `record is larger than ${max} bytes`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
+  const opts: ServerContext['opts'] = {
+    db: o.db,
+    tmpDir: o.tmpDir ?? join(tmpdir(), `eduscan-uploads-${process.pid}`),
+    maxUploadBytes: o.maxUploadBytes ?? DEFAULTS.maxUploadBytes,
+    queueCapacity: o.queueCapacity ?? DEFAULTS.queueCapacity,
+    workers: o.workers ?? DEFAULTS.workers,
+    scanTimeoutMs: o.scanTimeoutMs ?? DEFAULTS.scanTimeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    retryAfterSeconds: o.retryAfterSeconds ?? DEFAULTS.retryAfterSeconds,
+    shutdownGraceMs: o.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
+  };
+  mkdirSync(opts.tmpDir, { recursive: true });
+  const db = openServerDb(opts.db);
+  // A previous server that died mid-scan left rows 'running': record them as interrupted.
+  markInterrupted(db, 'the server stopped before the scan finished');
+  const ruleSet = loadRuleSet();
+  const pool = new ScanPool(opts.workers);
+  const queue = new ScanQueue(opts.queueCapacity, opts.workers);
+  let closing = false;
+
+  const app = Fastify({
+    logger: o.logger === undefined ? true : o.logger,
+    requestTimeout: opts.requestTimeoutMs,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  await app.register(multipart, { limits: { fileSize: opts.maxUploadBytes + 1, files: 2, fields: 8, parts: 10, fieldSize: 1024 } });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 8 * 1024 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.setErrorHandler((err: unknown, req, reply) => {
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (err instanceof ApiError) return sendError(reply, err.status, err.code, err.message, opts.retryAfterSeconds);
+    if (isEduscanError(err)) return sendError(reply, 422, err.code, err.message);
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      return sendError(reply, e.statusCode, e.statusCode === 413 ? 'E_TOO_LARGE' : 'E_BAD_REQUEST', e.message ?? 'bad request');
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, 500, 'E_INTERNAL', 'internal error (logged)');
+  });
+
+  app.addHook('onRequest', async (req) => {
+    req.principal = principalFrom(db, req);
+  });
+
+  async function upload(req: FastifyRequest, who: Principal): Promise<{ id: number; status: number; body: unknown }> {
+    if (closing) throw new ApiError(503, 'E_SHUTTING_DOWN', 'the server is shutting down');
+    if (!req.isMultipart()) throw new ApiError(400, 'E_BAD_REQUEST', 'expected multipart/form-data with a `package` file');
+    let release: () => void;
+    try {
+      release = queue.admit();
+    } catch (e) {
+      if (e instanceof QueueFullError) throw new ApiError(503, 'E_QUEUE_FULL', `the scan queue is full (${opts.queueCapacity}); retry after ${opts.retryAfterSeconds} s`);
+      throw e;
+    }
+    // The client going away aborts the copy, which removes the partial file.
+    const abort = new AbortController();
+    const onAborted = () => abort.abort(new ApiError(400, 'E_BAD_REQUEST', 'the client closed the connection during the upload'));
+    req.raw.once('aborted', onAborted);
+    let pkg: (StoredUpload & { filename: string }) | undefined;
+    try {
+      let record: { name: string; text: string } | undefined;
+      for await (const part of req.parts()) {
+        if (part.type !== 'file') continue;
+        if (part.fieldname === 'package' && !pkg) {
+          const ext = extname(part.filename).toLowerCase() === '.ipa' ? '.ipa' : '.apk';
+          try {
+            pkg = { ...(await streamToTemp(part.file, opts.tmpDir, ext, opts.maxUploadBytes, abort.signal)), filename: part.filename || `package${ext}` };
+          } catch (e) {
+            if (e instanceof UploadTooLargeError || (e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+              throw new ApiError(413, 'E_TOO_LARGE', `package is larger than ${opts.maxUploadBytes} bytes`);
+            }
+            if (abort.signal.aborted) throw abort.signal.reason;
+            throw e;
+          }
+        } else if (part.fieldname === 'record' && !record) {
+          const bytes = await readSmall(part.file, MAX_RECORD_BYTES);
+          record = { name: part.filename || 'record.yaml', text: new TextDecoder('utf-8', { fatal: false }).decode(bytes) };
+        } else {
+          part.file.resume();
+          throw new ApiError(400, 'E_BAD_REQUEST', `unexpected file field \`${part.fieldname}\` (expected package and optional record)`);
+        }
+      }
+      if (!pkg) throw new ApiError(400, 'E_BAD_REQUEST', 'no `package` file in the form');
+      const id = insertScan(db, { principal: who, filename: pkg.filename, size: pkg.size, md5: pkg.md5, sha256: pkg.sha256, ...(record ? { record } : {}) });
+      const path = pkg.path;
+      try {
+        const job = await withTimeout(queue.run(() => pool.run({ path })), opts.scanTimeoutMs, 'the scan');
+        if (job.error || !job.facts) {
+          const err = job.error ?? { code: 'E_INTERNAL', message: 'the scan produced no facts' };
+          throw err.code === 'E_INTERNAL' ? new ApiError(500, err.code, err.message) : new ApiError(422, err.code, err.message);
+        }
+        // The worker hashed the file again; a mismatch would mean the temp file changed under us.
+        if (job.sha256 !== pkg.sha256) throw new ApiError(500, 'E_INTERNAL', 'the stored upload changed before it was scanned');
+        const result = runCheckFor(job.facts, ruleSet, record, []);
+        finishScan(db, id, job.facts, result);
+        return { id, status: 201, body: { id, status: 'done', links: links(id), result } };
+      } catch (e) {
+        const code = e instanceof ApiError || isEduscanError(e) ? e.code : 'E_INTERNAL';
+        failScan(db, id, code, (e as Error).message);
+        if (e instanceof ApiError || isEduscanError(e)) throw e;
+        req.log.error({ err: e, scan: id }, 'scan failed');
+        throw new ApiError(500, 'E_INTERNAL', 'the scan failed (logged)');
+      }
+    } finally {
+      req.raw.off('aborted', onAborted);
+      if (pkg) rmSync(pkg.path, { force: true });
+      release();
+    }
+  }
+
+  const ctx: ServerContext = { db, ruleSet, queue, opts, upload };
+
+  app.get('/api/v1/health', async () => ({ status: closing ? 'closing' : 'ok', queue: queue.size, capacity: opts.queueCapacity }));
+
+  app.post('/api/v1/scans', { preHandler: requireRole('provider', 'reviewer', 'admin') }, async (req, reply) => {
+    const r = await upload(req, req.principal!);
+    return reply.code(r.status).header('location', `/api/v1/scans/${r.id}`).send(r.body);
+  });
+
+  registerReportRoutes(app, ctx);
+  registerWeb(app, ctx);
+
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    ctx,
+    async listen(port: number, host: string = DEFAULTS.host) {
+      return app.listen({ port, host });
+    },
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        // In-flight requests (and so their scans) finish within the grace period; what is still running after
+        // it is recorded as interrupted.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([app.close(), new Promise<void>((r) => { timer = setTimeout(r, opts.shutdownGraceMs); })]);
+        clearTimeout(timer);
+        markInterrupted(db, 'the server shut down before the scan finished');
+        await pool.close();
+        db.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+export function links(id: number): Record<string, string> {
+  return { self: `/api/v1/scans/${id}`, report: `/api/v1/scans/${id}/report`, page: `/scans/${id}` };
+}
+
+export function sendError(reply: FastifyReply, status: number, code: string, message: string, retryAfterSeconds: number = DEFAULTS.retryAfterSeconds): FastifyReply {
+  if (status === 503) reply.header('retry-after', String(retryAfterSeconds));
+  // A refused upload is not read to the end: closing the connection stops the client sending it.
+  if (status === 413) reply.header('connection', 'close');
+  return reply.code(status).send({ error: { code, message } });
+}

@@ -1,0 +1,117 @@
+// The API over real HTTP on 127.0.0.1: upload + check with and without a filing record, digests against
+// openssl, every report format, listing, reviewer suppressions, typed errors.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesIn, get, pkgPart, startServer, upload, type TestServer } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const SAMPLE = join(ROOT, 'samples/android/smartclass.apk');
+const RECORD = join(ROOT, 'samples/filing/smartclass.provider.yaml');
+
+function openssl(alg: string, path: string): string {
+  return execFileSync('openssl', ['dgst', `-${alg}`, '-r', path], { encoding: 'utf8' }).split(' ')[0]!;
+}
+
+describe('API', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startServer();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('health answers without a token', async () => {
+    const r = await get(t.base, '/api/v1/health');
+    expect(r.status).toBe(200);
+    expect(r.json().status).toBe('ok');
+  });
+
+  it('uploads the sample APK with its filing record and stores the check', async () => {
+    const r = await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE), { field: 'record', filename: 'smartclass.provider.yaml', data: readFileSync(RECORD) }], { token: t.tokens.provider });
+    expect(r.status, r.text).toBe(201);
+    const b = r.json();
+    expect(b.id).toBeGreaterThan(0);
+    expect(r.headers.location).toBe(`/api/v1/scans/${b.id}`);
+    expect(b.result.package.file.md5).toBe(openssl('md5', SAMPLE));
+    expect(b.result.package.file.sha256).toBe(openssl('sha256', SAMPLE));
+    expect(b.result.record.app).toBeTruthy();
+    expect(['pass', 'explain', 'fail', 'unassessable']).toContain(b.result.verdict);
+    // the package id as aapt reads it
+    const badging = execFileSync('aapt', ['dump', 'badging', SAMPLE], { encoding: 'utf8' });
+    expect(b.result.package.id).toBe(/package: name='([^']+)'/.exec(badging)![1]);
+
+    const s = await get(t.base, `/api/v1/scans/${b.id}`, { token: t.tokens.provider });
+    expect(s.status).toBe(200);
+    expect(s.json().md5).toBe(openssl('md5', SAMPLE));
+    expect(s.json().result.verdict).toBe(b.result.verdict);
+    expect(filesIn(t.tmpDir)).toEqual([]);
+  });
+
+  it('renders every report format', async () => {
+    const up = (await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE)], { token: t.tokens.provider })).json();
+    const json = await get(t.base, `/api/v1/scans/${up.id}/report?format=json`, { token: t.tokens.provider });
+    expect(json.headers['content-type']).toMatch(/application\/json/);
+    expect(json.json().verdict).toBe(up.result.verdict);
+    const sarif = await get(t.base, `/api/v1/scans/${up.id}/report?format=sarif&lang=en`, { token: t.tokens.provider });
+    expect(sarif.json().version).toBe('2.1.0');
+    const html = await get(t.base, `/api/v1/scans/${up.id}/report?format=html`, { token: t.tokens.provider });
+    expect(html.headers['content-type']).toMatch(/text\/html/);
+    expect(html.text).toContain('<html lang="zh-CN">');
+    const en = await get(t.base, `/api/v1/scans/${up.id}/report?format=text&lang=en`, { token: t.tokens.provider });
+    expect(en.headers['content-type']).toMatch(/text\/plain/);
+    expect(en.text.length).toBeGreaterThan(100);
+    const bad = await get(t.base, `/api/v1/scans/${up.id}/report?format=pdf`, { token: t.tokens.provider });
+    expect(bad.status).toBe(400);
+    expect(bad.json().error.code).toBe('E_BAD_REQUEST');
+  });
+
+  it('a provider sees only its own scans; a reviewer sees all', async () => {
+    const mine = (await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE)], { token: t.tokens.provider })).json();
+    const other = await get(t.base, `/api/v1/scans/${mine.id}`, { token: t.tokens.provider2 });
+    expect(other.status).toBe(404);
+    const list2 = (await get(t.base, '/api/v1/scans', { token: t.tokens.provider2 })).json();
+    expect(list2.scans.map((s: { id: number }) => s.id)).not.toContain(mine.id);
+    const all = (await get(t.base, '/api/v1/scans', { token: t.tokens.reviewer })).json();
+    expect(all.scans.map((s: { id: number }) => s.id)).toContain(mine.id);
+    expect(all.scans.every((s: { owner: string }) => s.owner === 'provider-a')).toBe(true);
+  });
+
+  it('a reviewer suppresses a finding with a reason and the result is re-rendered', async () => {
+    const up = (await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE), { field: 'record', filename: 'r.yaml', data: readFileSync(RECORD) }], { token: t.tokens.provider })).json();
+    const f = up.result.findings.find((x: { suppressed?: unknown }) => !x.suppressed);
+    expect(f, 'the sample has at least one finding').toBeTruthy();
+    const noReason = await get(t.base, `/api/v1/scans/${up.id}/suppressions`, { token: t.tokens.reviewer, method: 'POST', body: { rule: f.rule, reason: ' ' } });
+    expect(noReason.status).toBe(400);
+    const r = await get(t.base, `/api/v1/scans/${up.id}/suppressions`, { token: t.tokens.reviewer, method: 'POST', body: { rule: f.rule, reason: 'explained in the filing letter', until: '2099-12-31' } });
+    expect(r.status, r.text).toBe(201);
+    const after = r.json().result.findings.filter((x: { rule: string }) => x.rule === f.rule);
+    expect(after.every((x: { suppressed?: { by: string; reason: string } }) => x.suppressed?.by === 'reviewer-r' && x.suppressed.reason === 'explained in the filing letter')).toBe(true);
+    const stored = (await get(t.base, `/api/v1/scans/${up.id}`, { token: t.tokens.provider })).json();
+    expect(stored.result.findings.find((x: { rule: string }) => x.rule === f.rule).suppressed.by).toBe('reviewer-r');
+  });
+
+  it('a package that is not a package is a 422 with its code, and the server goes on', async () => {
+    const r = await upload(t.base, '/api/v1/scans', [{ field: 'package', filename: 'x.apk', data: Buffer.from('definitely not a zip archive, just text') }], { token: t.tokens.provider });
+    expect(r.status).toBe(422);
+    expect(r.json().error.code).toMatch(/^E_/);
+    const list = (await get(t.base, '/api/v1/scans', { token: t.tokens.provider })).json();
+    expect(list.scans[0].status).toBe('error');
+    expect(list.scans[0].error.code).toBe(r.json().error.code);
+    expect((await get(t.base, '/api/v1/health')).status).toBe(200);
+    expect(filesIn(t.tmpDir)).toEqual([]);
+  });
+
+  it('a bad record is a 422 E_RECORD', async () => {
+    const r = await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE), { field: 'record', filename: 'r.yaml', data: Buffer.from('just: [a, list\n') }], { token: t.tokens.provider });
+    expect(r.status).toBe(422);
+    expect(r.json().error.code).toBe('E_RECORD');
+  });
+
+  it('a form without a package is a 400', async () => {
+    const r = await upload(t.base, '/api/v1/scans', [{ field: 'other', filename: 'x', data: Buffer.from('x') }], { token: t.tokens.provider });
+    expect(r.status).toBe(400);
+  });
+});
