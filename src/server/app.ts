@@ -10,7 +10,6 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { isEduscanError } from '../errors.js';
 import { MAX_RECORD_BYTES } from '../filing/load.js';
 import type { Db } from '../registry/db.js';
-import { ScanPool } from '../registry/pool.js';
 import { loadRuleSet } from '../rules/load.js';
 import type { RuleSet } from '../rules/types.js';
 import { ApiError } from './api-error.js';
@@ -18,6 +17,7 @@ import { principalFrom, requireRole } from './auth.js';
 import { openServerDb } from './db.js';
 import { QueueFullError, ScanQueue } from './queue.js';
 import { registerReportRoutes } from './report-routes.js';
+import { ServerScanPool } from './scan-pool.js';
 import { failScan, finishScan, insertScan, markInterrupted, runCheckFor } from './scans.js';
 import type { Principal } from './tokens.js';
 import { streamToTemp, UploadTooLargeError, type StoredUpload } from './upload.js';
@@ -72,14 +72,6 @@ declare module 'fastify' {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ApiError(422, 'E_LIMIT', `${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
 async function readSmall(stream: Readable, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
@@ -111,7 +103,7 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
   // A previous server that died mid-scan left rows 'running': record them as interrupted.
   markInterrupted(db, 'the server stopped before the scan finished');
   const ruleSet = loadRuleSet();
-  const pool = new ScanPool(opts.workers);
+  const pool = new ServerScanPool(opts.workers);
   const queue = new ScanQueue(opts.queueCapacity, opts.workers);
   let closing = false;
 
@@ -138,9 +130,20 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
     return sendError(reply, 500, 'E_INTERNAL', 'internal error (logged)');
   });
 
+  // Requests in flight, so shutdown can wait for them (and their scans) and then drop idle or stalled sockets.
+  const inFlight = new Set<FastifyRequest>();
+  const settled: (() => void)[] = [];
+  const finished = (req: FastifyRequest) => {
+    // onResponse and onRequestAbort may both fire for one request: count it once.
+    if (!inFlight.delete(req)) return;
+    if (inFlight.size === 0) for (const f of settled.splice(0)) f();
+  };
   app.addHook('onRequest', async (req) => {
+    inFlight.add(req);
     req.principal = principalFrom(db, req);
   });
+  app.addHook('onResponse', async (req) => finished(req));
+  app.addHook('onRequestAbort', async (req) => finished(req));
 
   async function upload(req: FastifyRequest, who: Principal): Promise<{ id: number; status: number; body: unknown }> {
     if (closing) throw new ApiError(503, 'E_SHUTTING_DOWN', 'the server is shutting down');
@@ -149,6 +152,7 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
     try {
       release = queue.admit();
     } catch (e) {
+      lingerAndDiscard(req);
       if (e instanceof QueueFullError) throw new ApiError(503, 'E_QUEUE_FULL', `the scan queue is full (${opts.queueCapacity}); retry after ${opts.retryAfterSeconds} s`);
       throw e;
     }
@@ -184,13 +188,13 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
       const id = insertScan(db, { principal: who, filename: pkg.filename, size: pkg.size, md5: pkg.md5, sha256: pkg.sha256, ...(record ? { record } : {}) });
       const path = pkg.path;
       try {
-        const job = await withTimeout(queue.run(() => pool.run({ path })), opts.scanTimeoutMs, 'the scan');
+        const job = await queue.run(() => pool.run(path, opts.scanTimeoutMs));
         if (job.error || !job.facts) {
           const err = job.error ?? { code: 'E_INTERNAL', message: 'the scan produced no facts' };
           throw err.code === 'E_INTERNAL' ? new ApiError(500, err.code, err.message) : new ApiError(422, err.code, err.message);
         }
         // The worker hashed the file again; a mismatch would mean the temp file changed under us.
-        if (job.sha256 !== pkg.sha256) throw new ApiError(500, 'E_INTERNAL', 'the stored upload changed before it was scanned');
+        if (job.facts.file.sha256 !== pkg.sha256) throw new ApiError(500, 'E_INTERNAL', 'the stored upload changed before it was scanned');
         const result = runCheckFor(job.facts, ruleSet, record, []);
         finishScan(db, id, job.facts, result);
         return { id, status: 201, body: { id, status: 'done', links: links(id), result } };
@@ -202,6 +206,7 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
         throw new ApiError(500, 'E_INTERNAL', 'the scan failed (logged)');
       }
     } finally {
+      lingerAndDiscard(req);
       req.raw.off('aborted', onAborted);
       if (pkg) rmSync(pkg.path, { force: true });
       release();
@@ -233,8 +238,13 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
         // In-flight requests (and so their scans) finish within the grace period; what is still running after
         // it is recorded as interrupted.
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([app.close(), new Promise<void>((r) => { timer = setTimeout(r, opts.shutdownGraceMs); })]);
+        const closingApp = app.close();
+        const idle = inFlight.size === 0 ? Promise.resolve() : new Promise<void>((r) => settled.push(r));
+        await Promise.race([idle, new Promise<void>((r) => { timer = setTimeout(r, opts.shutdownGraceMs); })]);
         clearTimeout(timer);
+        // Keep-alive sockets and clients that stopped mid-body would hold server.close() open: cut them now.
+        app.server.closeAllConnections();
+        await closingApp;
         markInterrupted(db, 'the server shut down before the scan finished');
         await pool.close();
         db.close();
@@ -244,13 +254,30 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
   };
 }
 
+/** How long a refused upload's remaining body is read and thrown away so the client gets to read the answer. */
+const LINGER_MS = 3000;
+
+/**
+ * A request refused before its body was read (413, 503, 400): the rest is discarded instead of buffered, and
+ * the socket is cut after LINGER_MS if the client is still sending. Closing at once would reset the
+ * connection under a client that is still writing, and it would never see the 413 (what nginx calls lingering close).
+ */
+function lingerAndDiscard(req: FastifyRequest): void {
+  const raw = req.raw;
+  if (raw.complete || raw.destroyed) return;
+  raw.unpipe();
+  raw.resume();
+  const timer = setTimeout(() => raw.socket?.destroy(), LINGER_MS);
+  timer.unref();
+  raw.once('end', () => clearTimeout(timer));
+  raw.once('close', () => clearTimeout(timer));
+}
+
 export function links(id: number): Record<string, string> {
   return { self: `/api/v1/scans/${id}`, report: `/api/v1/scans/${id}/report`, page: `/scans/${id}` };
 }
 
 export function sendError(reply: FastifyReply, status: number, code: string, message: string, retryAfterSeconds: number = DEFAULTS.retryAfterSeconds): FastifyReply {
   if (status === 503) reply.header('retry-after', String(retryAfterSeconds));
-  // A refused upload is not read to the end: closing the connection stops the client sending it.
-  if (status === 413) reply.header('connection', 'close');
   return reply.code(status).send({ error: { code, message } });
 }

@@ -56,11 +56,13 @@ export interface HttpResult {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
+  /** Body bytes the client had written when the response began (uploads only). */
+  sentAtResponse?: number;
   json(): any;
 }
 
 /** POST multipart/form-data, streaming file parts from disk. `abortAfter` destroys the socket after that many body bytes. */
-export function upload(base: string, path: string, parts: Part[], opts: { token?: string; cookie?: string; abortAfter?: number } = {}): Promise<HttpResult> {
+export function upload(base: string, path: string, parts: Part[], opts: { token?: string; cookie?: string; abortAfter?: number; onSent?: (n: number) => void; pauseAfterHead?: Promise<void> } = {}): Promise<HttpResult> {
   const boundary = `----eduscan${randomBytes(8).toString('hex')}`;
   const heads = parts.map((p) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
   const tail = Buffer.from(`--${boundary}--\r\n`);
@@ -70,19 +72,26 @@ export function upload(base: string, path: string, parts: Part[], opts: { token?
     const headers: Record<string, string | number> = { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': length };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.cookie) headers.cookie = opts.cookie;
+    let sent = 0;
     const req = request(new URL(path, base), { method: 'POST', headers }, (res) => {
+      const sentAtResponse = sent;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, text, json: () => JSON.parse(text) });
+        resolve({ status: res.statusCode!, headers: res.headers, text, sentAtResponse, json: () => JSON.parse(text) });
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
-    let sent = 0;
+    // A server that answers early (413) and closes may break the pipe before the client is done writing: the
+    // response, when it arrives, wins over the write error.
+    req.on('error', (e) => {
+      if (opts.abortAfter !== undefined) return reject(e);
+      setTimeout(() => reject(e), 500);
+    });
     const write = (b: Buffer): boolean => {
       sent += b.length;
+      opts.onSent?.(sent);
       if (opts.abortAfter !== undefined && sent >= opts.abortAfter) {
         req.destroy(new Error('client aborted (test)'));
         return false;
@@ -93,6 +102,7 @@ export function upload(base: string, path: string, parts: Part[], opts: { token?
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i]!;
         if (!write(heads[i]!) && req.destroyed) return;
+        if (i === 0 && opts.pauseAfterHead) await opts.pauseAfterHead;
         if (p.path) {
           for await (const c of createReadStream(p.path, { highWaterMark: 64 * 1024 })) {
             if (req.destroyed) return;
