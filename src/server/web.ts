@@ -43,9 +43,13 @@ const T = {
 
 const VERDICT_EN: Record<Verdict, string> = { pass: 'Pass', explain: 'Needs explanation', fail: 'Fail', unassessable: 'Not assessable' };
 
+/** The service bar: also injected into the report page, so it only styles .bar. */
+const BAR_CSS = `.bar{display:flex;gap:16px;align-items:center;padding:10px 20px;background:#24292f;color:#fff;font:15px/1.5 system-ui,"Noto Sans CJK SC",sans-serif}
+.bar a,.bar button{color:#fff}.bar .sp{flex:1}.bar form{margin:0}.bar button{background:none;border:1px solid #8c959f;border-radius:4px;cursor:pointer}
+.suppress-form{max-width:980px;margin:0 auto 20px;padding:16px;border:1px solid #d0d7de;border-radius:6px}`;
+
 const CSS = `body{font:15px/1.5 system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
-.bar{display:flex;gap:16px;align-items:center;padding:10px 20px;background:#24292f;color:#fff}.bar a,.bar button{color:#fff}
-.bar .sp{flex:1}.bar form{margin:0}.bar button{background:none;border:1px solid #8c959f;border-radius:4px;cursor:pointer}
+${BAR_CSS}
 main{max-width:980px;margin:20px auto;padding:0 20px}section{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:16px;margin-bottom:16px}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d0d7de;padding:6px;text-align:left}
 .v-pass{color:#1a7f37}.v-fail{color:#cf222e}.v-explain{color:#9a6700}.v-unassessable{color:#57606a}
@@ -167,12 +171,12 @@ ${rows.map((s) => `<tr><td><a href="/scans/${s.id}">${s.id}</a></td><td>${h(s.fi
     }
     const canSuppress = req.principal.role !== 'provider';
     const rules = [...new Set(r.findings.filter((f) => !f.suppressed).map((f) => f.rule))];
-    const form = canSuppress && rules.length ? `<section style="max-width:980px;margin:0 auto 20px"><h2>${h(T.suppress[lang])}</h2>
+    const form = canSuppress && rules.length ? `<section class="suppress-form" id="suppress"><h2>${h(T.suppress[lang])}</h2>
 <form method="post" action="/scans/${id}/suppress"><label>${h(T.rule[lang])}</label><select name="rule">${rules.map((x) => `<option>${h(x)}</option>`).join('')}</select>
 <label>${h(T.reason[lang])}</label><input type="text" name="reason" required><label>${h(T.until[lang])}</label><input type="date" name="until">
 <p><button type="submit">${h(T.save[lang])}</button></p></form></section>` : '';
     // The report is a whole page of its own: the service bar goes right after <body>, the reviewer form before </body>.
-    const html = renderHtml(r, lang).replace('<body>\n', () => `<body>\n<style>${CSS.replace(/body\{[^}]*\}/, '')}</style>${bar(req, lang, path)}\n`)
+    const html = renderHtml(r, lang).replace('<body>\n', () => `<body>\n<style>${BAR_CSS}</style>${bar(req, lang, path)}\n`)
       .replace('</body>', () => `${form}</body>`);
     return send(reply, lang, html);
   });
