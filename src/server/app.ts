@@ -13,7 +13,7 @@ import type { Db } from '../registry/db.js';
 import { loadRuleSet } from '../rules/load.js';
 import type { RuleSet } from '../rules/types.js';
 import { ApiError } from './api-error.js';
-import { principalFrom, requireRole } from './auth.js';
+import { principalFrom, refuse, requireRole } from './auth.js';
 import { openServerDb } from './db.js';
 import { QueueFullError, ScanQueue } from './queue.js';
 import { registerReportRoutes } from './report-routes.js';
@@ -163,8 +163,12 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
     let pkg: (StoredUpload & { filename: string }) | undefined;
     try {
       let record: { name: string; text: string } | undefined;
+      let registryRecord: string | undefined;
       for await (const part of req.parts()) {
-        if (part.type !== 'file') continue;
+        if (part.type !== 'file') {
+          if (part.fieldname === 'registryRecord') registryRecord = String(part.value);
+          continue;
+        }
         if (part.fieldname === 'package' && !pkg) {
           const ext = extname(part.filename).toLowerCase() === '.ipa' ? '.ipa' : '.apk';
           try {
@@ -185,6 +189,11 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
         }
       }
       if (!pkg) throw new ApiError(400, 'E_BAD_REQUEST', 'no `package` file in the form');
+      if (registryRecord !== undefined) {
+        if (record) throw new ApiError(400, 'E_BAD_REQUEST', 'send either a `record` file or `registryRecord`, not both');
+        if (who.role === 'provider') refuse(req, 403, 'provider asked for a registry record');
+        record = registryRecordText(db, registryRecord, who);
+      }
       const id = insertScan(db, { principal: who, filename: pkg.filename, size: pkg.size, md5: pkg.md5, sha256: pkg.sha256, ...(record ? { record } : {}) });
       const path = pkg.path;
       try {
@@ -252,6 +261,19 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
       return closed;
     },
   };
+}
+
+/**
+ * A filing record already imported into the registry (`eduscan registry import`), by id or path. Records are the
+ * reviewers' material: a provider may not check against them (it sends its own record file instead).
+ */
+function registryRecordText(db: Db, selector: string, who: Principal): { name: string; text: string } {
+  if (who.role === 'provider') throw new ApiError(403, 'E_FORBIDDEN', 'providers send their record as a `record` file; registry records are for reviewers');
+  const row = (/^\d+$/.test(selector)
+    ? db.prepare('SELECT path, text FROM records WHERE id = ?').get(Number(selector))
+    : db.prepare('SELECT path, text FROM records WHERE path = ?').get(selector)) as { path: string; text: string } | undefined;
+  if (!row) throw new ApiError(404, 'E_NOT_FOUND', `no record ${selector} in the registry`);
+  return { name: row.path, text: row.text };
 }
 
 /** How long a refused upload's remaining body is read and thrown away so the client gets to read the answer. */

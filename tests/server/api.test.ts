@@ -115,3 +115,68 @@ describe('API', () => {
     expect(r.status).toBe(400);
   });
 });
+
+describe('records from the registry, and the pages with a session cookie', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startServer();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('a reviewer checks an upload against a record imported into the registry; a provider may not', async () => {
+    const { mkdirSync, copyFileSync } = await import('node:fs');
+    const { importPath } = await import('../../src/registry/import.js');
+    const { openServerDb } = await import('../../src/server/db.js');
+    const folder = join(t.dir, 'filings');
+    mkdirSync(folder);
+    copyFileSync(RECORD, join(folder, 'smartclass.provider.yaml'));
+    const d = openServerDb(join(t.dir, 'eduscan.db'));
+    importPath(d, folder);
+    const rec = d.prepare('SELECT id FROM records').get() as { id: number } | undefined;
+    d.close();
+    expect(rec, 'the registry imported the record').toBeTruthy();
+    const field = { field: 'registryRecord', filename: '', data: Buffer.from(String(rec!.id)) };
+    // a text field: the helper sends a filename-less part, which busboy reads as a field
+    const r = await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE), field], { token: t.tokens.reviewer });
+    expect(r.status, r.text).toBe(201);
+    const direct = (await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE), { field: 'record', filename: 'r.yaml', data: readFileSync(RECORD) }], { token: t.tokens.reviewer })).json();
+    expect(r.json().result.filed).toEqual(direct.result.filed);
+    expect(r.json().result.verdict).toBe(direct.result.verdict);
+    const p = await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE), field], { token: t.tokens.provider });
+    expect(p.status).toBe(403);
+  });
+
+  it('login sets an HttpOnly SameSite=Strict cookie; a reviewer suppresses through the page form', async () => {
+    const bad = await postForm(t.base, '/login', { token: 'edu_nope' });
+    expect(bad.status).toBe(401);
+    const login = await postForm(t.base, '/login', { token: t.tokens.reviewer });
+    expect(login.status).toBe(303);
+    const setCookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []).find((c) => c.startsWith('eduscan_session='))!;
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    const cookie = setCookie.split(';')[0]!;
+    const up = (await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE)], { cookie })).json();
+    const rule = up.result.findings[0].rule as string;
+    const page = await get(t.base, `/scans/${up.id}`, { cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('id="verdict"');
+    expect(page.text).toContain('id="suppress"');
+    const s = await postForm(t.base, `/scans/${up.id}/suppress`, { rule, reason: 'checked by hand', until: '' }, cookie);
+    expect(s.status, s.text).toBe(303);
+    const after = (await get(t.base, `/api/v1/scans/${up.id}`, { token: t.tokens.reviewer })).json();
+    expect(after.result.findings.filter((f: { rule: string }) => f.rule === rule).every((f: { suppressed?: { reason: string } }) => f.suppressed?.reason === 'checked by hand')).toBe(true);
+    const out = await postForm(t.base, '/logout', {}, cookie);
+    expect(out.status).toBe(303);
+    expect((await get(t.base, '/api/v1/scans', { cookie })).status).toBe(401);
+  });
+});
+
+function postForm(base: string, path: string, fields: Record<string, string>, cookie?: string): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; text: string }> {
+  return fetch(new URL(path, base), {
+    method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+    body: new URLSearchParams(fields).toString(),
+  }).then(async (r) => ({ status: r.status, headers: { 'set-cookie': r.headers.getSetCookie() }, text: await r.text() }));
+}

@@ -64,7 +64,10 @@ export interface HttpResult {
 /** POST multipart/form-data, streaming file parts from disk. `abortAfter` destroys the socket after that many body bytes. */
 export function upload(base: string, path: string, parts: Part[], opts: { token?: string; cookie?: string; abortAfter?: number; onSent?: (n: number) => void; pauseAfterHead?: Promise<void> } = {}): Promise<HttpResult> {
   const boundary = `----eduscan${randomBytes(8).toString('hex')}`;
-  const heads = parts.map((p) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+  // A part without a filename is a text field.
+  const heads = parts.map((p) => Buffer.from(p.filename
+    ? `--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`
+    : `--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"\r\n\r\n`));
   const tail = Buffer.from(`--${boundary}--\r\n`);
   const sizes = parts.map((p) => (p.path ? statSync(p.path).size : p.data!.length));
   const length = heads.reduce((n, h, i) => n + h.length + sizes[i]! + 2, 0) + tail.length;
