@@ -7,15 +7,15 @@
 // next day (民法典 第二百零一条: 开始的当日不计入) and ends on the Nth working day after the event, so a
 // deadline never falls on a holiday (第二百零三条).
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { EduscanError } from '../errors.js';
+import { SHIPPED_RULES_DIR } from '../util/package-root.js';
 import { dayNumber, fromDayNumber, isValidDate, SATURDAY, SUNDAY, weekday, yearOf } from './dates.js';
 
-/** rules/calendar/ of the repository, from src/calendar/ or dist/calendar/ alike. */
-export const CALENDAR_DIR: string = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'rules', 'calendar');
+/** rules/calendar/ of the installed package. */
+export const CALENDAR_DIR: string = join(SHIPPED_RULES_DIR, 'calendar');
 const FILE_NAME = /^cn-(\d{4})\.ya?ml$/;
 /** A calendar file is a page of dates: anything bigger is not one. */
 const MAX_FILE_BYTES = 64 * 1024;

@@ -198,7 +198,7 @@ export function registerRegistry(program: Command, deps: RegistryCliDeps): void 
     .command('rescan')
     .description('re-check every registry entry: parse in worker threads (facts cached by SHA-256), resumable after a crash, diff against the previous scan')
     .addOption(dbOption())
-    .addOption(new Option('--concurrency <n>', 'parser worker threads').argParser(positiveInt).default(availableParallelism()))
+    .addOption(new Option('--concurrency <n>', 'worker threads (parsing, checking)').argParser(positiveInt).default(availableParallelism()))
     .option('--changed-only', 'only packages whose file or record changed since their last scan', false)
     .option('--rules-only', 're-evaluate stored facts with the current rules; opens no package', false)
     .option('--rules <dir>', 'rules directory (default: the shipped rules/)')
@@ -254,7 +254,7 @@ async function runRescanCli(o: RescanCliOptions, io: Io): Promise<string> {
     let startDone = 0;
     const report = await rescan(db, {
       mode: o.rulesOnly ? 'rules-only' : o.changedOnly ? 'changed-only' : 'full',
-      concurrency: o.concurrency, today: day, ruleSet, calendar, dbPath: o.db, verify: o.verify, takeover: o.takeover, log,
+      concurrency: o.concurrency, today: day, ruleSet, ...(o.rules ? { rulesDir: o.rules } : {}), calendar, dbPath: o.db, verify: o.verify, takeover: o.takeover, log,
       onStart: ({ total, done, resumed, run }) => {
         startDone = done;
         if (resumed) io.err(`eduscan: resuming run ${run}: ${done} of ${total} packages were done before\n`);

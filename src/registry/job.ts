@@ -1,22 +1,40 @@
-// The job boundary of a re-scan: one package path in, its digests and facts (or an error) out. It touches no
-// database: the caller says which contents already have cached facts (by SHA-256 + PARSER_VERSION), so the
-// same job runs in a worker thread here, or on another machine behind a queue (docs/registry.md).
+// The job boundary of a re-scan. Two kinds of job, both "one package in, one result out", idempotent by content:
+//  - scan: a package path -> digests, facts (parsed now, or found in the cache by SHA-256 + PARSER_VERSION)
+//    and the check outcome against the entry's record;
+//  - eval: a stored SHA-256 -> the check outcome from cached facts, without opening the package (--rules-only,
+//    and unchanged files).
+// A JobRunner only READS the registry (facts cache, record text); every write is the caller's. So it runs in a
+// worker thread on its own read-only connection, on the main thread, or on another machine behind a queue
+// (docs/registry.md).
 import { statSync } from 'node:fs';
 import { isEduscanError } from '../errors.js';
 import type { PackageFacts } from '../facts/schema.js';
 import { HashError, startHash, takeHash } from '../hash/hash.js';
 import type { Limits } from '../limits.js';
 import { PARSER_VERSION, scanPackage } from '../scan.js';
+import type { Db } from './db.js';
+import type { EvalOutcome, Evaluator, RecordRow } from './evaluate.js';
 
-export interface ScanJob {
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+interface EntryRef {
+  /** The entry's record (its stored text is used, not the file), and the --app hint of the manifest. */
+  recordId: number | null;
+  appHint: string | null;
+}
+
+export interface ScanJob extends EntryRef {
   path: string;
   verify?: boolean;
   limits?: Partial<Limits>;
 }
 
-export interface JobError {
-  code: string;
-  message: string;
+export interface EvalJob extends EntryRef {
+  packageId: number;
+  sha256: string;
 }
 
 export interface ScanJobResult {
@@ -26,18 +44,30 @@ export interface ScanJobResult {
   mtimeMs?: number;
   md5?: string;
   sha256?: string;
-  /** Facts parsed by this job (absent when cached or failed). */
-  facts?: PackageFacts;
+  /** Facts parsed by this job, serialized (absent when cached or failed): the caller stores them. */
+  factsJson?: string;
   /** Facts (or a parse failure) for this content and parser version were already stored: nothing parsed. */
   cached: boolean;
+  /** The package could not be read or parsed. */
   error?: JobError;
   /** Whether the error belongs to the content (cacheable by sha256) rather than to this attempt (I/O). */
   contentError?: boolean;
+  outcome?: EvalOutcome;
   ms: number;
+}
+
+export interface EvalJobResult {
+  packageId: number;
+  /** No facts stored for this content and parser version. */
+  noFacts?: boolean;
+  /** The cached failure of this content. */
+  error?: JobError;
+  outcome?: EvalOutcome;
 }
 
 /** Codes that describe this attempt, not the bytes: never cached against the content. */
 const TRANSIENT_CODES = new Set(['E_IO', 'E_INTERNAL']);
+const RECORD_CACHE_MAX = 2000;
 
 function asJobError(e: unknown): JobError {
   if (isEduscanError(e)) return { code: e.code, message: e.message };
@@ -48,30 +78,76 @@ function asJobError(e: unknown): JobError {
   return { code: 'E_INTERNAL', message: (err?.stack ?? String(e)).split('\n').slice(0, 3).join(' | ') };
 }
 
-export async function runScanJob(job: ScanJob, hasFacts: (sha256: string) => boolean): Promise<ScanJobResult> {
-  const t0 = performance.now();
-  const out: ScanJobResult = { path: job.path, parserVersion: PARSER_VERSION, cached: false, ms: 0 };
-  try {
-    const st = statSync(job.path);
-    out.size = st.size;
-    out.mtimeMs = st.mtimeMs;
-    // Hash first: content already parsed by this parser version (a copy, a touched file) is not parsed again.
-    const d = await startHash(job.path);
-    out.md5 = d.md5;
-    out.sha256 = d.sha256;
-    out.size = d.size;
-    if (hasFacts(d.sha256)) {
-      void takeHash(job.path); // drop the memoized hash: the next job on this path must hash again
-      out.cached = true;
-    } else {
-      // scanPackage takes the hash started above instead of reading the file once more.
-      out.facts = await scanPackage(job.path, { ...(job.verify ? { verify: true } : {}), ...(job.limits ? { limits: job.limits } : {}) });
-    }
-  } catch (e) {
-    void takeHash(job.path).catch(() => undefined);
-    out.error = asJobError(e);
-    out.contentError = out.sha256 !== undefined && !TRANSIENT_CODES.has(out.error.code);
+export class JobRunner {
+  private readonly factsStmt;
+  private readonly recordStmt;
+  private readonly records = new Map<number, RecordRow>();
+
+  constructor(db: Db, private readonly evaluator: Evaluator) {
+    this.factsStmt = db.prepare<[string, string], { facts_json: string | null; error_code: string | null; error_message: string | null }>(
+      'SELECT facts_json, error_code, error_message FROM facts WHERE sha256 = ? AND parser_version = ?');
+    this.recordStmt = db.prepare<[number], RecordRow>('SELECT id, path, format, text, digest FROM records WHERE id = ?');
   }
-  out.ms = performance.now() - t0;
-  return out;
+
+  private record(id: number | null): RecordRow | undefined {
+    if (id === null) return undefined;
+    const hit = this.records.get(id);
+    if (hit) return hit;
+    const row = this.recordStmt.get(id);
+    if (!row) return undefined;
+    if (this.records.size >= RECORD_CACHE_MAX) this.records.clear();
+    this.records.set(id, row);
+    return row;
+  }
+
+  private evaluate(facts: PackageFacts, ref: EntryRef): EvalOutcome {
+    return this.evaluator.evaluate(facts, this.record(ref.recordId), ref.appHint);
+  }
+
+  /** Cached facts of a content: evaluated, or its cached failure; undefined when nothing is cached. */
+  private fromCache(sha256: string, ref: EntryRef): { outcome?: EvalOutcome; error?: JobError } | undefined {
+    const row = this.factsStmt.get(sha256, PARSER_VERSION);
+    if (!row) return undefined;
+    if (row.facts_json === null) return { error: { code: row.error_code ?? 'E_INTERNAL', message: row.error_message ?? '' } };
+    return { outcome: this.evaluate(JSON.parse(row.facts_json) as PackageFacts, ref) };
+  }
+
+  evalJob(job: EvalJob): EvalJobResult {
+    const hit = this.fromCache(job.sha256, job);
+    if (!hit) return { packageId: job.packageId, noFacts: true };
+    return { packageId: job.packageId, ...hit };
+  }
+
+  async scanJob(job: ScanJob): Promise<ScanJobResult> {
+    const t0 = performance.now();
+    const out: ScanJobResult = { path: job.path, parserVersion: PARSER_VERSION, cached: false, ms: 0 };
+    try {
+      const st = statSync(job.path);
+      out.size = st.size;
+      out.mtimeMs = st.mtimeMs;
+      // Hash first: content already parsed by this parser version (a copy, a touched file) is not parsed again.
+      const d = await startHash(job.path);
+      Object.assign(out, { md5: d.md5, sha256: d.sha256, size: d.size });
+      const hit = this.fromCache(d.sha256, job);
+      if (hit) {
+        void takeHash(job.path); // drop the memoized hash: the next job on this path must hash again
+        out.cached = true;
+        if (hit.error) {
+          out.error = hit.error;
+          out.contentError = true;
+        } else out.outcome = hit.outcome!;
+      } else {
+        // scanPackage takes the hash started above instead of reading the file once more.
+        const facts = await scanPackage(job.path, { ...(job.verify ? { verify: true } : {}), ...(job.limits ? { limits: job.limits } : {}) });
+        out.factsJson = JSON.stringify(facts);
+        out.outcome = this.evaluate(facts, job);
+      }
+    } catch (e) {
+      void takeHash(job.path).catch(() => undefined);
+      out.error = asJobError(e);
+      out.contentError = out.sha256 !== undefined && !TRANSIENT_CODES.has(out.error.code);
+    }
+    out.ms = performance.now() - t0;
+    return out;
+  }
 }

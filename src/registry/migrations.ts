@@ -53,7 +53,8 @@ CREATE TABLE packages (
   sha256 TEXT,
   added_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
-  last_scan_id INTEGER
+  last_scan_id INTEGER,
+  issues_state TEXT                     -- digest of the tracked findings last applied (see rescan.ts)
 );
 CREATE INDEX packages_record ON packages(record_id);
 
@@ -127,7 +128,9 @@ CREATE TABLE app_versions (
 );
 
 -- Finding lifecycle per registry entry. key is stable across versions of the package (rule + evidence, no
--- sha256), so a problem that survives a new version stays open with its original deadline.
+-- sha256), so a problem that survives a new version stays open with its original deadline. A row is written
+-- only when something about it changes: an open issue is "still seen" by every later ok scan of its package
+-- (scans), which keeps a rules-only re-scan of an unchanged registry nearly write-free.
 CREATE TABLE issues (
   id INTEGER PRIMARY KEY,
   package_id INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
@@ -136,12 +139,10 @@ CREATE TABLE issues (
   kind TEXT NOT NULL CHECK (kind IN ('finding', 'filing-update')),
   rule TEXT NOT NULL,
   severity TEXT NOT NULL,
-  fingerprint TEXT,
-  message TEXT NOT NULL,
+  fingerprint TEXT,                     -- of the finding; for a filing update, the record digest at detection
+  message TEXT NOT NULL,                -- {"zh","en"}
   first_seen TEXT NOT NULL,
   first_run INTEGER NOT NULL,
-  last_seen TEXT NOT NULL,
-  last_run INTEGER NOT NULL,
   opened_run INTEGER NOT NULL,          -- the run that (re)opened it
   resolved_at TEXT,
   resolved_run INTEGER,

@@ -1,14 +1,29 @@
-// A fixed set of worker threads running scan jobs, one job per worker at a time. A worker that dies (a crash,
-// an out-of-memory abort) fails only its own job, with E_INTERNAL, and is replaced.
+// A fixed set of worker threads running registry jobs, one message at a time per worker: a scan job, or a
+// batch of eval jobs. A worker that dies (a crash, an out-of-memory abort) fails only its own message, with
+// E_INTERNAL, and is replaced.
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PARSER_VERSION } from '../scan.js';
-import type { ScanJob, ScanJobResult } from './job.js';
+import type { EvalJob, EvalJobResult, ScanJob, ScanJobResult } from './job.js';
+
+export interface PoolInit {
+  dbPath: string;
+  /** Rules folder (default: the shipped rules/), and the digest the run was started with. */
+  rulesDir?: string;
+  rulesDigest: string;
+  today: string;
+}
+
+export type PoolRequest =
+  | { id: number; kind: 'scan'; job: ScanJob }
+  | { id: number; kind: 'eval'; jobs: EvalJob[] }
+  | { id: number; kind: 'close' };
+
+type Request = Exclude<PoolRequest, { kind: 'close' }>;
 
 interface Task {
-  id: number;
-  job: ScanJob;
-  resolve: (r: ScanJobResult) => void;
+  req: Request;
+  resolve: (r: unknown) => void;
 }
 
 interface Slot {
@@ -18,28 +33,33 @@ interface Slot {
 
 // From dist/ the worker is plain JS; from src/ (tests) it is TypeScript, loaded through tsx's loader, which a
 // worker must register itself (an --import in execArgv does not reach worker threads on Node 20).
-const SELF = fileURLToPath(import.meta.url);
-const FROM_SOURCE = SELF.endsWith('.ts');
+const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
 const WORKER_URL = new URL(FROM_SOURCE ? './scan-worker.ts' : './scan-worker.js', import.meta.url);
 const TS_BOOTSTRAP = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
 
-export class ScanPool {
+function crashed(req: Request, message: string): unknown {
+  const error = { code: 'E_INTERNAL', message };
+  if (req.kind === 'eval') return req.jobs.map((j): EvalJobResult => ({ packageId: j.packageId, error }));
+  return { path: req.job.path, parserVersion: PARSER_VERSION, cached: false, ms: 0, error } satisfies ScanJobResult;
+}
+
+export class JobPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly size: number, private readonly dbPath?: string) {
+  constructor(readonly size: number, private readonly init: PoolInit) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const workerData = { dbPath: this.dbPath };
+    const workerData = this.init;
     const worker = FROM_SOURCE ? new Worker(TS_BOOTSTRAP, { eval: true, workerData }) : new Worker(WORKER_URL, { workerData });
     const slot: Slot = { worker };
-    worker.on('message', (m: { id: number; result: ScanJobResult }) => {
+    worker.on('message', (m: { id: number; result: unknown }) => {
       const t = slot.task;
-      if (!t || t.id !== m.id) return;
+      if (!t || t.req.id !== m.id) return;
       slot.task = undefined;
       t.resolve(m.result);
       this.pump();
@@ -49,7 +69,7 @@ export class ScanPool {
       slot.task = undefined;
       const i = this.slots.indexOf(slot);
       if (!this.closed && i >= 0) this.slots[i] = this.spawn();
-      if (t) t.resolve({ path: t.job.path, parserVersion: PARSER_VERSION, cached: false, ms: 0, error: { code: 'E_INTERNAL', message: `scan worker ${why}` } });
+      if (t) t.resolve(crashed(t.req, `registry worker ${why}`));
       this.pump();
     };
     worker.on('error', (e) => fail(`failed: ${e.message.split('\n')[0]}`));
@@ -60,11 +80,19 @@ export class ScanPool {
     return slot;
   }
 
-  run(job: ScanJob): Promise<ScanJobResult> {
+  private submit(req: Request): Promise<unknown> {
     return new Promise((resolve) => {
-      this.queue.push({ id: this.nextId++, job, resolve });
+      this.queue.push({ req, resolve });
       this.pump();
     });
+  }
+
+  scan(job: ScanJob): Promise<ScanJobResult> {
+    return this.submit({ id: this.nextId++, kind: 'scan', job }) as Promise<ScanJobResult>;
+  }
+
+  eval(jobs: EvalJob[]): Promise<EvalJobResult[]> {
+    return this.submit({ id: this.nextId++, kind: 'eval', jobs }) as Promise<EvalJobResult[]>;
   }
 
   private pump(): void {
@@ -73,7 +101,7 @@ export class ScanPool {
       const t = this.queue.shift()!;
       slot.task = t;
       slot.worker.ref();
-      slot.worker.postMessage({ id: t.id, job: t.job });
+      slot.worker.postMessage(t.req);
     }
     // Idle workers must not keep the process alive.
     for (const slot of this.slots) if (!slot.task) slot.worker.unref();
@@ -88,7 +116,7 @@ export class ScanPool {
         clearTimeout(timer);
         resolve();
       });
-      s.worker.postMessage({ close: true });
+      s.worker.postMessage({ id: 0, kind: 'close' } satisfies PoolRequest);
     })));
   }
 }

@@ -62,7 +62,6 @@ export interface IssueRow {
   severity: string;
   message: Text;
   firstSeen: string;
-  lastSeen: string;
   deadline: string | null;
   deadlineNote: string | null;
   resolvedAt: string | null;
@@ -82,7 +81,6 @@ interface RawIssue {
   severity: string;
   message: string;
   first_seen: string;
-  last_seen: string;
   deadline: string | null;
   deadline_note: string | null;
   resolved_at: string | null;
@@ -109,7 +107,7 @@ export function* iterIssues(db: Db, opts: { today: string; calendar: WorkCalenda
   const where = [states.has('resolved') ? '1 = 1' : 'i.resolved_at IS NULL'];
   if (opts.entry !== undefined) where.push('i.package_id = @entry');
   const stmt = db.prepare<Record<string, unknown>, RawIssue>(`SELECT i.id, p.path AS package, p.id AS entry, r.unit_name AS unit, COALESCE(a.name, p.app_name) AS app,
-      i.kind, i.rule, i.severity, i.message, i.first_seen, i.last_seen, i.deadline, i.deadline_note, i.resolved_at, i.suppressed_reason, i.suppressed_by,
+      i.kind, i.rule, i.severity, i.message, i.first_seen, i.deadline, i.deadline_note, i.resolved_at, i.suppressed_reason, i.suppressed_by,
       i.suppressed_until
     FROM issues i JOIN packages p ON p.id = i.package_id LEFT JOIN records r ON r.id = p.record_id LEFT JOIN apps a ON a.id = COALESCE(i.app_id, p.app_id)
     WHERE ${where.join(' AND ')} AND i.id > @after
@@ -124,7 +122,7 @@ export function* iterIssues(db: Db, opts: { today: string; calendar: WorkCalenda
       if (!states.has(s.state)) continue;
       yield {
         id: r.id, package: r.package, entry: r.entry, unit: r.unit, app: r.app, kind: r.kind, rule: r.rule, severity: r.severity,
-        message: parseText(r.message), firstSeen: r.first_seen, lastSeen: r.last_seen, deadline: r.deadline, deadlineNote: r.deadline_note,
+        message: parseText(r.message), firstSeen: r.first_seen, deadline: r.deadline, deadlineNote: r.deadline_note,
         resolvedAt: r.resolved_at, suppressed: r.suppressed_reason ? { reason: r.suppressed_reason, by: r.suppressed_by, until: r.suppressed_until } : null,
         state: s.state, workingDaysLeft: s.workingDaysLeft,
       };

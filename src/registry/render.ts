@@ -31,14 +31,14 @@ export function csvLine(values: readonly unknown[]): string {
 }
 
 export const ENTRY_COLUMNS = ['id', 'path', 'record', 'unit', 'app', 'platform', 'packageId', 'version', 'md5', 'sha256', 'status', 'verdict', 'high', 'medium', 'low', 'errorCode', 'scannedAt', 'openIssues', 'overdue', 'nextDeadline'] as const;
-export const ISSUE_COLUMNS = ['id', 'entry', 'package', 'unit', 'app', 'kind', 'rule', 'severity', 'state', 'firstSeen', 'lastSeen', 'deadline', 'workingDaysLeft', 'resolvedAt', 'suppressedReason', 'suppressedBy', 'messageZh', 'messageEn'] as const;
+export const ISSUE_COLUMNS = ['id', 'entry', 'package', 'unit', 'app', 'kind', 'rule', 'severity', 'state', 'firstSeen', 'deadline', 'workingDaysLeft', 'resolvedAt', 'suppressedReason', 'suppressedBy', 'messageZh', 'messageEn'] as const;
 
 export function entryCsv(e: EntryRow): string {
   return csvLine(ENTRY_COLUMNS.map((c) => e[c]));
 }
 
 export function issueCsv(i: IssueRow): string {
-  return csvLine([i.id, i.entry, i.package, i.unit, i.app, i.kind, i.rule, i.severity, i.state, i.firstSeen, i.lastSeen, i.deadline ?? i.deadlineNote, i.workingDaysLeft, i.resolvedAt, i.suppressed?.reason, i.suppressed?.by, i.message.zh, i.message.en]);
+  return csvLine([i.id, i.entry, i.package, i.unit, i.app, i.kind, i.rule, i.severity, i.state, i.firstSeen, i.deadline ?? i.deadlineNote, i.workingDaysLeft, i.resolvedAt, i.suppressed?.reason, i.suppressed?.by, i.message.zh, i.message.en]);
 }
 
 function table(rows: string[][]): string {

@@ -5,41 +5,40 @@
 //    not committed, and none twice.
 //  - Facts are cached by SHA-256 + PARSER_VERSION. A file whose size and mtime match the stored ones keeps its
 //    stored SHA-256 and is neither hashed nor parsed; --rules-only never opens a package at all.
-//  - Parsing runs in worker threads (ScanPool); checking against the record and the rules, and all writes,
-//    run on this thread (SQLite has one writer anyway).
+//  - Jobs (hash, parse, check against the record and the rules) run in worker threads (JobPool), each reading
+//    the registry through its own read-only connection; this thread only decides what to do and writes.
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { statSync } from 'node:fs';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { WorkCalendar } from '../calendar/calendar.js';
-import { checkFacts } from '../check/check.js';
-import type { CheckResult, Finding, Suppression, Verdict } from '../check/types.js';
-import { EduscanError, isEduscanError } from '../errors.js';
-import type { PackageFacts } from '../facts/schema.js';
-import { parseFilingText, type FilingDocument } from '../filing/load.js';
-import { selectApp } from '../filing/match.js';
+import type { Verdict } from '../check/types.js';
+import { EduscanError } from '../errors.js';
 import type { RuleSet } from '../rules/types.js';
 import { PARSER_VERSION } from '../scan.js';
 import type { Db } from './db.js';
-import { runScanJob, type JobError, type ScanJob, type ScanJobResult } from './job.js';
+import { Evaluator, type CompactResult, type EvalOutcome } from './evaluate.js';
+import { JobRunner, type EvalJob, type EvalJobResult, type JobError, type ScanJob, type ScanJobResult } from './job.js';
 import {
-  deadlineAfter, describeChanges, FILING_UPDATE_RULE, FILING_UPDATE_WORKING_DAYS, issueKey, REMEDIATION_WORKING_DAYS, snapshot, TRACKED,
-  versionChanges, type VersionSnapshot,
+  deadlineAfter, describeChanges, FILING_UPDATE_RULE, FILING_UPDATE_WORKING_DAYS, REMEDIATION_WORKING_DAYS, versionChanges, type VersionSnapshot,
 } from './lifecycle.js';
-import { ScanPool } from './pool.js';
+import { JobPool } from './pool.js';
 
 export type RescanMode = 'full' | 'changed-only' | 'rules-only';
 export type ScanStatus = 'ok' | 'error' | 'unchanged' | 'no-facts';
 
 export interface RescanOptions {
   mode: RescanMode;
-  /** Parser worker threads; 0 parses on this thread (tests, tiny registries). */
+  /** Worker threads for jobs; 0 runs them on this thread (tests, tiny registries). */
   concurrency: number;
   /** yyyy-mm-dd: the day deadlines count from. A resumed run keeps the day it started with. */
   today: string;
   ruleSet: RuleSet;
+  /** Where `ruleSet` was loaded from (default: the shipped rules/): worker threads load it again. */
+  rulesDir?: string;
   calendar: WorkCalendar;
-  /** The database file, for the workers' read-only facts-cache lookups. */
+  /** The database file, for the workers' read-only connections (required when concurrency > 0). */
   dbPath?: string;
   verify?: boolean;
   /** Take over a run another process left 'running' even if its pid seems alive. */
@@ -109,38 +108,55 @@ interface PackageRow {
   md5: string | null;
   sha256: string | null;
   last_scan_id: number | null;
+  issues_state: string | null;
 }
 
-interface RecordCtx {
+interface IssueDbRow {
   id: number;
-  digest: string;
-  doc?: FilingDocument;
-  error?: JobError;
-  suppressions: Suppression[];
+  key: string;
+  kind: string;
+  app_id: number | null;
+  severity: string;
+  fingerprint: string | null;
+  message: string;
+  first_seen: string;
+  resolved_at: string | null;
+  deadline: string | null;
+  deadline_note: string | null;
+  opened_run: number;
+  suppressed_reason: string | null;
+  suppressed_by: string | null;
+  suppressed_until: string | null;
 }
 
-interface Evaluation {
-  result?: CheckResult;
-  error?: JobError;
-  appId: number | null;
-  recordId: number | null;
-  recordDigest: string | null;
+interface Digests {
+  size: number | null;
+  mtimeMs: number | null;
+  md5: string | null;
+  sha256: string | null;
 }
 
 interface Commit {
   pkg: PackageRow;
   status: ScanStatus;
   source: 'parsed' | 'cache' | null;
-  digests: { size: number | null; mtimeMs: number | null; md5: string | null; sha256: string | null };
+  digests: Digests;
   /** Facts or a content error to add to the cache. */
   cacheFacts?: { json: string | null; error: JobError | null };
-  ev?: Evaluation;
+  outcome?: EvalOutcome;
+  error?: JobError;
+}
+
+interface Runner {
+  scan(job: ScanJob): Promise<ScanJobResult>;
+  eval(jobs: EvalJob[]): Promise<EvalJobResult[]>;
+  close(): Promise<void>;
 }
 
 /** Packages read from the database per page: memory stays flat with registry size. */
 const PAGE = 500;
-/** Parsed records kept in memory at most. */
-const RECORD_CACHE_MAX = 2000;
+/** Eval jobs per message to a worker: enough to make the message cost small against the work. */
+const EVAL_BATCH = 50;
 
 const EMPTY_STATUS = (): Record<ScanStatus, number> => ({ ok: 0, error: 0, unchanged: 0, 'no-facts': 0 });
 
@@ -153,18 +169,12 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function compactFinding(f: Finding): Record<string, unknown> {
-  return {
-    rule: f.rule, severity: f.severity, fingerprint: f.fingerprint, message: f.message,
-    evidence: f.evidence.map((e) => ({ kind: e.kind, value: e.value, ...(e.location ? { location: e.location } : {}) })),
-    ...(f.suppressed ? { suppressed: { by: f.suppressed.by, reason: f.suppressed.reason, ...(f.suppressed.until ? { until: f.suppressed.until } : {}) } } : {}),
-  };
-}
 
 export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport> {
   const now = opts.now ?? (() => new Date());
   const t0 = performance.now();
   const { ruleSet, calendar, log } = opts;
+  if (opts.concurrency > 0 && !opts.dbPath) throw new EduscanError('E_USAGE', 'worker threads need the database path (dbPath)');
 
   // ---- start or resume the run (under the write lock, so two processes cannot both take it) ----
   const start = db.transaction(() => {
@@ -198,32 +208,30 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   opts.onStart?.({ run: runId, total: run.total, done: doneBefore, resumed: run.resumed });
 
   // ---- statements ----
-  const pageStmt = db.prepare<[number, number, number], PackageRow>(`SELECT p.id, p.path, p.record_id, p.app_name, p.size, p.mtime_ms, p.md5, p.sha256, p.last_scan_id
+  const pageStmt = db.prepare<[number, number, number], PackageRow>(`SELECT p.id, p.path, p.record_id, p.app_name, p.size, p.mtime_ms, p.md5, p.sha256, p.last_scan_id, p.issues_state
     FROM packages p WHERE p.id > ? AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.run_id = ? AND s.package_id = p.id) ORDER BY p.id LIMIT ?`);
-  const getFacts = db.prepare<[string, string], { facts_json: string | null; error_code: string | null; error_message: string | null }>(
-    'SELECT facts_json, error_code, error_message FROM facts WHERE sha256 = ? AND parser_version = ?');
-  const hasFactsStmt = db.prepare<[string, string], { x: number }>('SELECT 1 AS x FROM facts WHERE sha256 = ? AND parser_version = ?');
-  const getRecord = db.prepare<[number], { id: number; path: string; format: 'json' | 'yaml'; text: string; digest: string }>('SELECT id, path, format, text, digest FROM records WHERE id = ?');
   const getRecordDigest = db.prepare<[number], { digest: string }>('SELECT digest FROM records WHERE id = ?');
   const getLastScan = db.prepare<[number], { record_digest: string | null; status: string }>('SELECT record_digest, status FROM scans WHERE id = ?');
   const getApp = db.prepare<[number, string, string], { id: number }>('SELECT id FROM apps WHERE record_id = ? AND name = ? AND platform = ?');
   const putFacts = db.prepare('INSERT OR REPLACE INTO facts (sha256, parser_version, facts_json, error_code, error_message, created_at) VALUES (?, ?, ?, ?, ?, ?)');
   const putScan = db.prepare(`INSERT INTO scans (run_id, package_id, status, source, sha256, app_package, version_name, record_id, record_digest, app_id,
       rules_digest, verdict, high, medium, low, info, undeclared_json, findings_json, error_code, error_message, scanned_at)
-    VALUES (@run, @pkg, @status, @source, @sha256, @appPackage, @versionName, @recordId, @recordDigest, @appId, @rules, @verdict, @high, @medium, @low, @info, @undeclared, @findings,
-      @errorCode, @errorMessage, @at)
+    VALUES (@run, @pkg, @status, @source, @sha256, @appPackage, @versionName, @recordId, @recordDigest, @appId, @rules, @verdict, @high, @medium, @low, @info,
+      @undeclared, @findings, @errorCode, @errorMessage, @at)
     ON CONFLICT (run_id, package_id) DO NOTHING`);
   const updPackage = db.prepare(`UPDATE packages SET size = COALESCE(@size, size), mtime_ms = COALESCE(@mtime, mtime_ms), md5 = COALESCE(@md5, md5),
     sha256 = COALESCE(@sha256, sha256), app_id = COALESCE(@appId, app_id), last_scan_id = COALESCE(@scan, last_scan_id) WHERE id = @id`);
-  const issuesOf = db.prepare<[number], { id: number; key: string; kind: string; severity: string; resolved_at: string | null; deadline: string | null; deadline_note: string | null; fingerprint: string | null; opened_run: number }>(
-    'SELECT id, key, kind, severity, resolved_at, deadline, deadline_note, fingerprint, opened_run FROM issues WHERE package_id = ?');
-  const insIssue = db.prepare(`INSERT INTO issues (package_id, app_id, key, kind, rule, severity, fingerprint, message, first_seen, first_run, last_seen, last_run,
+  const issuesOf = db.prepare<[number], IssueDbRow>(`SELECT id, key, kind, app_id, severity, fingerprint, message, first_seen, resolved_at, deadline, deadline_note, opened_run,
+      suppressed_reason, suppressed_by, suppressed_until FROM issues WHERE package_id = ?`);
+  const insIssue = db.prepare(`INSERT INTO issues (package_id, app_id, key, kind, rule, severity, fingerprint, message, first_seen, first_run,
       opened_run, suppressed_reason, suppressed_by, suppressed_until, deadline, deadline_note)
-    VALUES (@pkg, @appId, @key, @kind, @rule, @severity, @fingerprint, @message, @today, @run, @today, @run, @run, @sReason, @sBy, @sUntil, @deadline, @note)`);
-  const updIssue = db.prepare(`UPDATE issues SET app_id = @appId, severity = @severity, fingerprint = @fingerprint, message = @message, last_seen = @today,
-      last_run = @run, suppressed_reason = @sReason, suppressed_by = @sBy, suppressed_until = @sUntil, deadline = @deadline, deadline_note = @note,
+    VALUES (@pkg, @appId, @key, @kind, @rule, @severity, @fingerprint, @message, @today, @run, @run, @sReason, @sBy, @sUntil, @deadline, @note)`);
+  const updIssue = db.prepare(`UPDATE issues SET app_id = @appId, severity = @severity, fingerprint = @fingerprint, message = @message,
+      suppressed_reason = @sReason, suppressed_by = @sBy, suppressed_until = @sUntil, deadline = @deadline, deadline_note = @note,
       resolved_at = NULL, resolved_run = NULL, opened_run = @openedRun WHERE id = @id`);
   const resolveIssue = db.prepare('UPDATE issues SET resolved_at = ?, resolved_run = ? WHERE id = ?');
+  const setIssuesState = db.prepare('UPDATE packages SET issues_state = ? WHERE id = ?');
+  const setDeadline = db.prepare('UPDATE issues SET deadline = ?, deadline_note = NULL WHERE id = ?');
   const getVersion = db.prepare<[number, string], { id: number }>('SELECT id FROM app_versions WHERE app_id = ? AND sha256 = ?');
   // The version a new one is compared with: the latest seen by an EARLIER run. Two new versions of one app in
   // the same run are both compared with that baseline, so the outcome does not depend on which worker finished
@@ -234,135 +242,114 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   const putVersion = db.prepare(`INSERT INTO app_versions (app_id, sha256, package_row, package_id, version_name, version_code, signer, categories_json, rules_json,
       changes_json, first_seen, run_id) VALUES (@appId, @sha256, @pkg, @packageId, @versionName, @versionCode, @signer, @categories, @rules, @changes, @today, @run)`);
 
-  // ---- records: parsed once per run from the stored text (the record file is not read) ----
-  const records = new Map<number, RecordCtx>();
-  const recordCtx = (id: number): RecordCtx | undefined => {
-    const hit = records.get(id);
-    if (hit) return hit;
-    const row = getRecord.get(id);
-    if (!row) return undefined;
-    const ctx: RecordCtx = { id, digest: row.digest, suppressions: [] };
-    try {
-      const doc = parseFilingText(row.text, { format: row.format, file: row.path });
-      if (!doc.data) ctx.error = { code: 'E_RECORD', message: `${row.path}: the filing record has ${doc.problems.length} problem(s): ${doc.problems[0]?.path ?? ''} ${doc.problems[0]?.en ?? ''}`.trim() };
-      else {
-        ctx.doc = doc;
-        ctx.suppressions = (doc.data.suppress ?? []) as Suppression[];
-      }
-    } catch (e) {
-      if (!isEduscanError(e)) throw e;
-      ctx.error = { code: e.code, message: `${row.path}: ${e.message}` };
-    }
-    if (records.size >= RECORD_CACHE_MAX) records.clear();
-    records.set(id, ctx);
-    return ctx;
-  };
-
-  const evaluate = (pkg: PackageRow, facts: PackageFacts): Evaluation => {
-    const rec = pkg.record_id === null ? undefined : recordCtx(pkg.record_id);
-    const base = { appId: null, recordId: rec?.id ?? null, recordDigest: rec?.digest ?? null };
-    if (rec?.error) return { ...base, error: rec.error };
-    try {
-      let app: Parameters<typeof checkFacts>[0]['app'];
-      let appId: number | null = null;
-      // A use filing without self-developed apps names no app: the package gets a package-only check.
-      const hasApps = rec?.doc && (rec.doc.kind === 'provider' || rec.doc.data?.providerFiling !== undefined);
-      if (rec?.doc && hasApps) {
-        const m = selectApp(rec.doc, facts, pkg.app_name === null ? {} : { app: pkg.app_name });
-        app = { data: m.app as unknown as Record<string, unknown>, index: m.index, name: m.app.name, ...(rec.doc.file ? { file: rec.doc.file } : {}) };
-        appId = getApp.get(rec.id, m.app.name, m.app.platform)?.id ?? null;
-      }
-      const result = checkFacts({
-        facts, ruleSet, today, now: now(), suppressions: rec?.suppressions ?? [],
-        ...(app ? { app } : {}), ...(rec?.doc ? { record: rec.doc.data as unknown as Record<string, unknown> } : {}),
-      });
-      return { ...base, appId, result };
-    } catch (e) {
-      if (!isEduscanError(e)) throw e;
-      return { ...base, error: { code: e.code, message: e.message } };
-    }
+  const appIds = new Map<string, number | null>();
+  const appIdOf = (o: EvalOutcome): number | null => {
+    if (!o.app || o.recordId === null) return null;
+    const key = `${o.recordId}\u0000${o.app.name}\u0000${o.app.platform}`;
+    if (!appIds.has(key)) appIds.set(key, getApp.get(o.recordId, o.app.name, o.app.platform)?.id ?? null);
+    return appIds.get(key)!;
   };
 
   // ---- lifecycle (inside the package's transaction) ----
-  const applyVersion = (pkg: PackageRow, ev: Evaluation, sha256: string): void => {
-    if (ev.appId === null || !ev.result) return;
-    if (getVersion.get(ev.appId, sha256)) return;
-    const snap = snapshot(ev.result);
-    const prevRow = lastVersion.get(ev.appId, runId);
+  const applyVersion = (pkg: PackageRow, appId: number, r: CompactResult, recordDigest: string | null, sha256: string): void => {
+    if (getVersion.get(appId, sha256)) return;
+    const snap = r.snapshot;
+    const prevRow = lastVersion.get(appId, runId);
     const prev: VersionSnapshot | undefined = prevRow ? {
       packageId: prevRow.package_id ?? '', signer: prevRow.signer ?? '', categories: JSON.parse(prevRow.categories_json) as string[], rules: JSON.parse(prevRow.rules_json) as string[],
       ...(prevRow.version_name ? { versionName: prevRow.version_name } : {}), ...(prevRow.version_code ? { versionCode: prevRow.version_code } : {}),
     } : undefined;
     const changes = prev ? versionChanges(prev, snap) : [];
     putVersion.run({
-      appId: ev.appId, sha256, pkg: pkg.id, packageId: snap.packageId, versionName: snap.versionName ?? null, versionCode: snap.versionCode ?? null,
+      appId, sha256, pkg: pkg.id, packageId: snap.packageId, versionName: snap.versionName ?? null, versionCode: snap.versionCode ?? null,
       signer: snap.signer, categories: JSON.stringify(snap.categories), rules: JSON.stringify(snap.rules), changes: JSON.stringify(changes), today, run: runId,
     });
     if (!changes.length) return;
     const d = deadlineAfter(calendar, today, FILING_UPDATE_WORKING_DAYS);
     const version = snap.versionName ?? snap.versionCode ?? sha256.slice(0, 12);
     insIssue.run({
-      pkg: pkg.id, appId: ev.appId, key: `filing-update:${sha256}`, kind: 'filing-update', rule: FILING_UPDATE_RULE, severity: 'high',
+      pkg: pkg.id, appId, key: `filing-update:${sha256}`, kind: 'filing-update', rule: FILING_UPDATE_RULE, severity: 'high',
       // The record digest at detection: the issue closes when the record changes (the provider updated it).
-      fingerprint: ev.recordDigest, message: JSON.stringify(describeChanges(changes, version)), today, run: runId,
+      fingerprint: recordDigest, message: JSON.stringify(describeChanges(changes, version)), today, run: runId,
       sReason: null, sBy: null, sUntil: null, deadline: d.deadline, note: d.note,
     });
   };
 
-  const applyIssues = (pkg: PackageRow, ev: Evaluation): void => {
-    if (!ev.result) return;
-    const existing = new Map(issuesOf.all(pkg.id).map((r) => [r.key, r]));
+  /** Brings the package's issues in line with its findings; false when a deadline is still waiting for the calendar. */
+  const applyIssues = (pkg: PackageRow, appId: number | null, r: CompactResult, recordDigest: string | null): boolean => {
+    const existing = new Map(issuesOf.all(pkg.id).map((row) => [row.key, row]));
     const seen = new Set<string>();
-    for (const f of ev.result.findings) {
-      if (!TRACKED.includes(f.severity)) continue;
-      const key = issueKey(f);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const row = existing.get(key);
+    let settled = true;
+    for (const f of r.tracked) {
+      if (seen.has(f.key)) continue;
+      seen.add(f.key);
+      const row = existing.get(f.key);
       const clocked = f.severity === 'high' && !f.suppressed;
       const s = { sReason: f.suppressed?.reason ?? null, sBy: f.suppressed?.by ?? null, sUntil: f.suppressed?.until ?? null };
-      const message = JSON.stringify(f.message);
       if (!row) {
         const d = clocked ? deadlineAfter(calendar, today, REMEDIATION_WORKING_DAYS) : { deadline: null, note: null };
-        insIssue.run({ pkg: pkg.id, appId: ev.appId, key, kind: 'finding', rule: f.rule, severity: f.severity, fingerprint: f.fingerprint, message, today, run: runId, ...s, deadline: d.deadline, note: d.note });
+        if (d.note !== null) settled = false;
+        insIssue.run({ pkg: pkg.id, appId, key: f.key, kind: 'finding', rule: f.rule, severity: f.severity, fingerprint: f.fingerprint, message: f.message, today, run: runId, ...s, deadline: d.deadline, note: d.note });
         continue;
       }
       const reopened = row.resolved_at !== null;
       let d = { deadline: row.deadline, note: row.deadline_note };
       // The clock starts when the problem is (re)opened as a live high finding, and keeps running while it stays.
       if (f.severity !== 'high') d = { deadline: null, note: null };
+      // The clock starts today when the finding becomes a live high one: reopened, out of a suppression, raised to high.
       else if (clocked && (reopened || (row.deadline === null && row.deadline_note === null))) d = deadlineAfter(calendar, today, REMEDIATION_WORKING_DAYS);
-      updIssue.run({ id: row.id, appId: ev.appId, severity: f.severity, fingerprint: f.fingerprint, message, today, run: runId, ...s, deadline: d.deadline, note: d.note, openedRun: reopened ? runId : row.opened_run });
+      // It had started but the calendar did not reach its end: counted again from then (the calendar may have grown).
+      else if (clocked && row.deadline === null) d = deadlineAfter(calendar, row.first_seen, REMEDIATION_WORKING_DAYS);
+      if (d.note !== null) settled = false;
+      const same = !reopened && row.app_id === appId && row.severity === f.severity && row.fingerprint === f.fingerprint && row.message === f.message
+        && row.suppressed_reason === s.sReason && row.suppressed_by === s.sBy && row.suppressed_until === s.sUntil && row.deadline === d.deadline && row.deadline_note === d.note;
+      if (same) continue; // still open as it was: nothing to write
+      updIssue.run({ id: row.id, appId, severity: f.severity, fingerprint: f.fingerprint, message: f.message, ...s, deadline: d.deadline, note: d.note, openedRun: reopened ? runId : row.opened_run });
     }
     for (const row of existing.values()) {
       if (row.resolved_at !== null) continue;
       if (row.kind === 'finding' && !seen.has(row.key)) resolveIssue.run(today, runId, row.id);
-      if (row.kind === 'filing-update' && ev.recordDigest !== null && row.fingerprint !== ev.recordDigest) resolveIssue.run(today, runId, row.id);
+      if (row.kind === 'filing-update' && recordDigest !== null && row.fingerprint !== recordDigest) resolveIssue.run(today, runId, row.id);
+      else if (row.kind === 'filing-update' && row.deadline === null) {
+        // The calendar did not reach the deadline when the update was detected: try again (it may have been extended).
+        const d = deadlineAfter(calendar, row.first_seen, FILING_UPDATE_WORKING_DAYS);
+        if (d.deadline !== null) setDeadline.run(d.deadline, row.id);
+        else settled = false;
+      }
     }
+    return settled;
   };
 
   const commit = db.transaction((c: Commit): boolean => {
-    const ev = c.ev;
-    const r = ev?.result;
-    const err = ev?.error ?? (c.cacheFacts?.error ?? undefined);
+    const o = c.outcome;
+    const r = o?.result;
+    const err = c.error ?? o?.error;
+    const status: ScanStatus = c.status === 'ok' && !r ? 'error' : c.status;
+    const appId = o ? appIdOf(o) : null;
     if (c.cacheFacts && c.digests.sha256) {
       putFacts.run(c.digests.sha256, PARSER_VERSION, c.cacheFacts.json, c.cacheFacts.error?.code ?? null, c.cacheFacts.error?.message ?? null, now().toISOString());
     }
     const info = putScan.run({
-      run: runId, pkg: c.pkg.id, status: c.status, source: c.source, sha256: c.digests.sha256,
-      appPackage: r?.package.id ?? null, versionName: r?.package.versionName ?? r?.package.versionCode ?? null, recordId: ev?.recordId ?? c.pkg.record_id,
-      recordDigest: ev?.recordDigest ?? null, appId: ev?.appId ?? null, rules: ruleSet.digest, verdict: r?.verdict ?? null,
+      run: runId, pkg: c.pkg.id, status, source: c.source, sha256: c.digests.sha256,
+      appPackage: r?.packageId ?? null, versionName: r?.versionName ?? null, recordId: o?.recordId ?? c.pkg.record_id,
+      recordDigest: o?.recordDigest ?? null, appId, rules: ruleSet.digest, verdict: r?.verdict ?? null,
       high: r?.counts.high ?? null, medium: r?.counts.medium ?? null, low: r?.counts.low ?? null, info: r?.counts.info ?? null,
-      undeclared: r ? JSON.stringify(r.undeclared.map((u) => u.label)) : null, findings: r ? JSON.stringify(r.findings.map(compactFinding)) : null,
-      errorCode: c.status === 'error' ? (err?.code ?? null) : null, errorMessage: c.status === 'error' ? (err?.message ?? null) : null, at: now().toISOString(),
+      undeclared: r ? JSON.stringify(r.undeclared) : null, findings: r?.findingsJson ?? null,
+      errorCode: status === 'error' ? (err?.code ?? 'E_INTERNAL') : null, errorMessage: status === 'error' ? (err?.message ?? null) : null, at: now().toISOString(),
     });
     if (info.changes === 0) return false; // committed before (a resumed run): nothing is applied twice
     const scanId = Number(info.lastInsertRowid);
-    const counted = c.status === 'ok' || c.status === 'error';
-    updPackage.run({ id: c.pkg.id, size: c.digests.size, mtime: c.digests.mtimeMs, md5: c.digests.md5, sha256: c.digests.sha256, appId: ev?.appId ?? null, scan: counted ? scanId : null });
-    if (r && ev && c.digests.sha256) {
-      applyVersion(c.pkg, ev, c.digests.sha256);
-      applyIssues(c.pkg, ev);
+    const counted = status === 'ok' || status === 'error';
+    updPackage.run({ id: c.pkg.id, size: c.digests.size, mtime: c.digests.mtimeMs, md5: c.digests.md5, sha256: c.digests.sha256, appId, scan: counted ? scanId : null });
+    if (r && o && c.digests.sha256) {
+      if (appId !== null) applyVersion(c.pkg, appId, r, o.recordDigest, c.digests.sha256);
+      // The issue rows already say all this (same findings, app, record, no open filing update, no deadline the
+      // calendar could not give): nothing to read or write. Any difference re-applies the whole lifecycle.
+      const state = createHash('sha256').update(`${r.trackedDigest}\u0000${appId}\u0000${o.recordDigest}`).digest('hex');
+      if (state !== c.pkg.issues_state) {
+        const settled = applyIssues(c.pkg, appId, r, o.recordDigest);
+        setIssuesState.run(settled ? state : null, c.pkg.id);
+      }
     }
     return true;
   });
@@ -375,45 +362,42 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   const total = Math.max(run.total, doneBefore);
   let done = doneBefore;
   const finish = (c: Commit, ms: number): void => {
-    const applied = commit.immediate(c);
-    if (applied) {
+    if (commit.immediate(c)) {
       processed++;
       done++;
     }
-    log?.info({ event: 'package', run: runId, package: c.pkg.path, status: c.status, source: c.source, sha256: c.digests.sha256, verdict: c.ev?.result?.verdict, error: c.status === 'error' ? (c.ev?.error ?? c.cacheFacts?.error) : undefined, ms: Math.round(ms) });
+    const r = c.outcome?.result;
+    log?.info({ event: 'package', run: runId, package: c.pkg.path, status: c.status, source: c.source, sha256: c.digests.sha256, verdict: r?.verdict,
+      error: c.error ?? c.outcome?.error, ms: Math.round(ms) });
     opts.onProgress?.(done, total);
   };
+  const known = (p: PackageRow): Digests => ({ size: p.size, mtimeMs: p.mtime_ms, md5: p.md5, sha256: p.sha256 });
+  const ref = (p: PackageRow) => ({ recordId: p.record_id, appHint: p.app_name });
 
-  const known = (p: PackageRow) => ({ size: p.size, mtimeMs: p.mtime_ms, md5: p.md5, sha256: p.sha256 });
-
-  const fromStored = (p: PackageRow, sha256: string, digests: Commit['digests'], t: number): boolean => {
-    const row = getFacts.get(sha256, PARSER_VERSION);
-    if (!row) return false;
+  /** The result of an eval job: the outcome, a cached failure, or (undefined) no facts stored. */
+  const finishEval = (p: PackageRow, r: EvalJobResult, digests: Digests, t: number): boolean => {
+    if (r.noFacts) return false;
     fromCache++;
-    if (row.facts_json === null) {
-      finish({ pkg: p, status: 'error', source: 'cache', digests, ev: { appId: null, recordId: p.record_id, recordDigest: null, error: { code: row.error_code ?? 'E_INTERNAL', message: row.error_message ?? '' } } }, performance.now() - t);
-      return true;
-    }
-    const ev = evaluate(p, JSON.parse(row.facts_json) as PackageFacts);
-    finish({ pkg: p, status: ev.error ? 'error' : 'ok', source: 'cache', digests, ev }, performance.now() - t);
+    finish({ pkg: p, status: r.outcome?.result ? 'ok' : 'error', source: 'cache', digests, ...(r.outcome ? { outcome: r.outcome } : {}), ...(r.error ? { error: r.error } : {}) }, performance.now() - t);
     return true;
   };
 
-  const pool = opts.mode !== 'rules-only' && opts.concurrency > 0 ? new ScanPool(opts.concurrency, opts.dbPath) : undefined;
-  const runJob = (job: ScanJob): Promise<ScanJobResult> =>
-    pool ? pool.run(job) : runScanJob(job, (sha) => hasFactsStmt.get(sha, PARSER_VERSION) !== undefined);
+  let runner: Runner;
+  if (opts.concurrency > 0) {
+    const pool = new JobPool(opts.concurrency, { dbPath: opts.dbPath!, ...(opts.rulesDir ? { rulesDir: opts.rulesDir } : {}), rulesDigest: ruleSet.digest, today });
+    runner = { scan: (j) => pool.scan(j), eval: (j) => pool.eval(j), close: () => pool.close() };
+  } else {
+    const local = new JobRunner(db, new Evaluator(ruleSet, today, now));
+    runner = { scan: (j) => local.scanJob(j), eval: async (jobs) => jobs.map((j) => local.evalJob(j)), close: async () => undefined };
+  }
 
-  const processPackage = async (p: PackageRow): Promise<void> => {
+  const scanOne = async (p: PackageRow): Promise<void> => {
     const t = performance.now();
-    if (opts.mode === 'rules-only') {
-      if (!p.sha256 || !fromStored(p, p.sha256, known(p), t)) finish({ pkg: p, status: 'no-facts', source: null, digests: known(p) }, performance.now() - t);
-      return;
-    }
     let st;
     try {
       st = statSync(p.path);
     } catch (e) {
-      finish({ pkg: p, status: 'error', source: null, digests: known(p), ev: { appId: null, recordId: p.record_id, recordDigest: null, error: { code: 'E_IO', message: `cannot read ${p.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` } } }, performance.now() - t);
+      finish({ pkg: p, status: 'error', source: null, digests: known(p), error: { code: 'E_IO', message: `cannot read ${p.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` } }, performance.now() - t);
       return;
     }
     const unchanged = p.sha256 !== null && p.size === st.size && p.mtime_ms === st.mtimeMs;
@@ -425,44 +409,60 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
         return;
       }
     }
-    if (unchanged && fromStored(p, p.sha256!, known(p), t)) return;
-    const r = await runJob({ path: p.path, ...(opts.verify ? { verify: true } : {}) });
+    if (unchanged) {
+      const [r] = await runner.eval([{ packageId: p.id, sha256: p.sha256!, ...ref(p) }]);
+      if (r && finishEval(p, r, known(p), t)) return;
+    }
+    const r = await runner.scan({ path: p.path, ...ref(p), ...(opts.verify ? { verify: true } : {}) });
     const digests = { size: r.size ?? null, mtimeMs: r.mtimeMs ?? null, md5: r.md5 ?? null, sha256: r.sha256 ?? null };
-    if (r.error) {
-      finish({
-        pkg: p, status: 'error', source: 'parsed', digests, ...(r.contentError ? { cacheFacts: { json: null, error: r.error } } : {}),
-        ev: { appId: null, recordId: p.record_id, recordDigest: null, error: r.error },
-      }, performance.now() - t);
-      return;
+    if (r.cached) fromCache++;
+    else if (r.factsJson) {
+      parsed++;
+      bytesParsed += r.size ?? 0;
     }
-    if (r.cached && r.sha256 && fromStored(p, r.sha256, digests, t)) return;
-    if (!r.facts) {
-      finish({ pkg: p, status: 'error', source: 'parsed', digests, ev: { appId: null, recordId: p.record_id, recordDigest: null, error: { code: 'E_INTERNAL', message: 'the scan job returned no facts' } } }, performance.now() - t);
-      return;
+    finish({
+      pkg: p, status: r.error ? 'error' : 'ok', source: r.cached ? 'cache' : 'parsed', digests,
+      ...(r.factsJson ? { cacheFacts: { json: r.factsJson, error: null } } : r.error && r.contentError && !r.cached ? { cacheFacts: { json: null, error: r.error } } : {}),
+      ...(r.outcome ? { outcome: r.outcome } : {}), ...(r.error ? { error: r.error } : {}),
+    }, performance.now() - t);
+  };
+
+  const evalPage = async (page: PackageRow[]): Promise<void> => {
+    const t = performance.now();
+    const withFacts = page.filter((p) => p.sha256 !== null);
+    for (const p of page) if (p.sha256 === null) finish({ pkg: p, status: 'no-facts', source: null, digests: known(p) }, 0);
+    const byId = new Map(withFacts.map((p) => [p.id, p]));
+    const batches: EvalJob[][] = [];
+    for (let i = 0; i < withFacts.length; i += EVAL_BATCH) {
+      batches.push(withFacts.slice(i, i + EVAL_BATCH).map((p) => ({ packageId: p.id, sha256: p.sha256!, ...ref(p) })));
     }
-    parsed++;
-    bytesParsed += r.size ?? 0;
-    const ev = evaluate(p, r.facts);
-    finish({ pkg: p, status: ev.error ? 'error' : 'ok', source: 'parsed', digests, cacheFacts: { json: JSON.stringify(r.facts), error: null }, ev }, performance.now() - t);
+    // All batches of the page go out at once; each is committed (one transaction per package) as it returns.
+    await Promise.all(batches.map((b) => runner.eval(b).then((results) => {
+      for (const r of results) {
+        const p = byId.get(r.packageId)!;
+        if (!finishEval(p, r, known(p), t)) finish({ pkg: p, status: 'no-facts', source: null, digests: known(p) }, performance.now() - t);
+      }
+    })));
   };
 
   try {
     const limit = pLimit(Math.max(1, opts.concurrency * 2));
     let after = 0;
+    // The next page is read and sent while the current one is committed, so workers do not wait at page edges.
+    let pending: Promise<void> | undefined;
     for (;;) {
       const page = pageStmt.all(after, runId, PAGE);
       if (page.length === 0) break;
       after = page[page.length - 1]!.id;
-      if (opts.mode === 'rules-only') {
-        for (const p of page) await processPackage(p);
-        // Let timers (the progress bar, the log stream) run between pages of synchronous work.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      } else {
-        await Promise.all(page.map((p) => limit(() => processPackage(p))));
-      }
+      const work = opts.mode === 'rules-only' ? evalPage(page) : Promise.all(page.map((p) => limit(() => scanOne(p)))).then(() => undefined);
+      if (pending) await pending;
+      pending = work;
+      // Let timers (the progress bar) run between pages.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    if (pending) await pending;
   } finally {
-    await pool?.close();
+    await runner.close();
   }
 
   db.prepare("UPDATE runs SET status = 'done', finished_at = ? WHERE id = ? AND status = 'running'").run(now().toISOString(), runId);
@@ -511,7 +511,8 @@ export function summarize(db: Db, runId: number, input: SummaryInput): RescanRep
     fixed: count(`SELECT COUNT(*) AS n FROM (${transitions}) WHERE ${fixedWhere}`, runId),
     newIssues: count('SELECT COUNT(*) AS n FROM issues WHERE opened_run = ? AND resolved_at IS NULL', runId),
     resolvedIssues: count('SELECT COUNT(*) AS n FROM issues WHERE resolved_run = ?', runId),
-    stillOpen: count('SELECT COUNT(*) AS n FROM issues WHERE resolved_at IS NULL AND last_run = ? AND opened_run < ?', runId, runId),
+    stillOpen: count(`SELECT COUNT(*) AS n FROM issues i JOIN scans s ON s.package_id = i.package_id AND s.run_id = ? AND s.status = 'ok'
+      WHERE i.resolved_at IS NULL AND i.opened_run < ?`, runId, runId),
     overdue: count('SELECT COUNT(*) AS n FROM issues WHERE resolved_at IS NULL AND suppressed_reason IS NULL AND deadline < ?', today),
     filingUpdatesDue: count("SELECT COUNT(*) AS n FROM issues WHERE resolved_at IS NULL AND kind = 'filing-update'"),
     newFailureList: db.prepare(`SELECT package, "from", "to" FROM (${transitions}) WHERE ${newFailWhere} ORDER BY package LIMIT ${REPORT_LIST_MAX}`).all(runId) as VerdictChange[],

@@ -231,6 +231,14 @@ describe('remediation clock', () => {
     const i = openIssues(db, '2026-12-21').find((x) => x.severity === 'high')!;
     expect(i.deadline).toBeNull();
     expect(i.deadlineNote).toMatch(/2027.*cn-2027\.yaml/);
+    // Once the calendar has 2027 (here a made-up year with 1 January as its only holiday), the next rescan
+    // fills the deadline in, counted from the day the finding was opened.
+    const cal = tempDir('cal');
+    cpSync(join(RULES_DIR, 'calendar'), cal, { recursive: true });
+    writeFileSync(join(cal, 'cn-2027.yaml'), 'year: 2027\nnotice: {title: test, issued: "2026-11-01", url: "https://example.org/"}\nholidays: [{name: 元旦, from: "2027-01-01", to: "2027-01-01"}]\nworkdays: []\n');
+    await run(db, { today: '2027-01-04', mode: 'rules-only', calendar: loadCalendar(cal) });
+    // 12/22..12/25 = 1..4, 12/28..12/31 = 5..8, 1/1 holiday, 1/4..1/8 = 9..13, 1/11 = 14, 1/12 = 15.
+    expect(listIssues(db, { today: '2027-01-04', calendar: loadCalendar(cal) }).find((x) => x.id === i.id)).toMatchObject({ deadline: '2027-01-12', deadlineNote: null, firstSeen: '2026-12-21' });
   });
 });
 

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// npm run bench:rescan — the registry re-scan on a generated registry (never committed: bench/out/):
+//  1. BENCH_REGISTRY_N packages (default 1,200), each a corpus package (or the samples without a corpus) with a
+//     unique prefix, so every one has its own SHA-256 and is really parsed; half of the APKs filed in a record;
+//  2. a full rescan with 1 and with 2 parser threads: packages/s and MB/s (page cache warm: each configuration
+//     reads the same files; the first pass below warms it);
+//  3. --rules-only on the stored facts: packages/s (target >= 5,000/s), median of BENCH_RUNS;
+//  4. memory with registry size: peak RSS of a rules-only run in a fresh process on N and 10 x N entries
+//     (extra entries are rows that share stored facts: rules-only never opens the files anyway).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'bench', 'out', 'registry');
+const N = Number(process.env.BENCH_REGISTRY_N ?? 1200);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const TODAY = '2026-03-02';
+const CORPUS = process.env.EDUSCAN_CORPUS ?? join(ROOT, '..', 'shared', 'corpus');
+
+const dist = (p) => import(join(ROOT, 'dist', p));
+
+if (process.argv[2] === '--child') {
+  // A rules-only run in a process of its own, for its peak RSS.
+  const [{ openRegistry }, { rescan }, { loadRuleSet }, { loadCalendar }] = await Promise.all([
+    dist('registry/db.js'), dist('registry/rescan.js'), dist('rules/load.js'), dist('calendar/calendar.js'),
+  ]);
+  const db = openRegistry(process.argv[3]);
+  const threads = Number(process.argv[4] ?? 0);
+  const r = await rescan(db, { mode: 'rules-only', concurrency: threads, today: TODAY, ruleSet: loadRuleSet(), calendar: loadCalendar(), dbPath: process.argv[3] });
+  db.close();
+  process.stdout.write(JSON.stringify({ processed: r.processed, seconds: r.seconds, maxRssKb: process.resourceUsage().maxRSS }));
+  process.exit(0);
+}
+
+function bases() {
+  const files = [];
+  for (const kind of ['apk', 'ipa']) {
+    const dir = join(CORPUS, kind);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).sort()) if (/\.(apk|ipa)$/i.test(f)) files.push(join(dir, f));
+  }
+  if (files.length) return { files, from: CORPUS };
+  return { files: [join(ROOT, 'samples/android/smartclass.apk'), join(ROOT, 'samples/ios/eduscan-sample.ipa')], from: 'samples (no corpus)' };
+}
+
+function generate() {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(join(OUT, 'pkgs'), { recursive: true });
+  const { files, from } = bases();
+  const record = join(OUT, 'record.provider.yaml');
+  copyFileSync(join(ROOT, 'samples/filing/smartclass.provider.yaml'), record);
+  const lines = [];
+  let bytes = 0;
+  const contents = files.map((f) => readFileSync(f));
+  for (let i = 0; i < N; i++) {
+    const k = i % files.length;
+    const ext = files[k].endsWith('.ipa') ? 'ipa' : 'apk';
+    const path = join(OUT, 'pkgs', `p${String(i).padStart(6, '0')}.${ext}`);
+    writeFileSync(path, Buffer.concat([Buffer.from(`bench ${i}\n`), contents[k]]));
+    bytes += statSync(path).size;
+    lines.push(JSON.stringify({ package: path, ...(ext === 'apk' && i % 2 === 0 ? { record, app: '智慧课堂' } : {}) }));
+  }
+  writeFileSync(join(OUT, 'manifest.jsonl'), `${lines.join('\n')}\n`);
+  return { from, bases: files.length, bytes };
+}
+
+async function main() {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const [{ openRegistry }, { importPath }, { rescan }, { loadRuleSet }, { loadCalendar }, { closeHashPool }] = await Promise.all([
+    dist('registry/db.js'), dist('registry/import.js'), dist('registry/rescan.js'), dist('rules/load.js'), dist('calendar/calendar.js'), dist('hash/hash.js'),
+  ]);
+  const g = generate();
+  console.log(`registry: ${N} packages from ${g.bases} bases (${g.from}), ${(g.bytes / 1e6).toFixed(0)} MB`);
+  // Warm the page cache so both thread counts read from memory.
+  for (const f of readdirSync(join(OUT, 'pkgs'))) readFileSync(join(OUT, 'pkgs', f));
+  const ruleSet = loadRuleSet();
+  const calendar = loadCalendar();
+  const results = {};
+  let lastDb;
+  for (const threads of [1, 2]) {
+    const dbPath = join(OUT, `bench-${threads}.db`);
+    for (const s of ['', '-wal', '-shm']) rmSync(dbPath + s, { force: true });
+    const db = openRegistry(dbPath);
+    const imp = importPath(db, join(OUT, 'manifest.jsonl'));
+    const r = await rescan(db, { mode: 'full', concurrency: threads, today: TODAY, ruleSet, calendar, dbPath });
+    results[`full-${threads}`] = r;
+    console.log(`full rescan, ${threads} thread(s): ${r.processed} packages (${imp.packages.added} imported; ok ${r.status.ok}, error ${r.status.error}) in ${r.seconds.toFixed(2)} s: ${r.packagesPerSecond.toFixed(0)} packages/s, ${r.mbPerSecond.toFixed(1)} MB/s parsed`);
+    db.close();
+    lastDb = dbPath;
+  }
+  const db = openRegistry(lastDb);
+  const medians = {};
+  for (const threads of [0, 1, 2]) {
+    const rates = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = await rescan(db, { mode: 'rules-only', concurrency: threads, today: TODAY, ruleSet, calendar, dbPath: lastDb });
+      rates.push(r.packagesPerSecond);
+    }
+    rates.sort((a, b) => a - b);
+    medians[threads] = rates[Math.floor(rates.length / 2)];
+    console.log(`rules-only, ${threads ? `${threads} worker thread(s)` : 'main thread only'}: ${medians[threads].toFixed(0)} packages/s (median of ${RUNS}: ${rates.map((x) => x.toFixed(0)).join(', ')})`);
+  }
+  const median = Math.max(...Object.values(medians));
+  console.log(`rules-only best: ${median.toFixed(0)} packages/s — target >= 5,000/s: ${median >= 5000 ? 'met' : 'NOT met'}`);
+
+  // Memory against registry size: the same facts behind 10 x more entries.
+  const big = join(OUT, 'bench-big.db');
+  for (const s of ['', '-wal', '-shm']) rmSync(big + s, { force: true });
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  copyFileSync(lastDb, big);
+  const bigDb = openRegistry(big);
+  const rows = bigDb.prepare('SELECT path, record_id, app_name, size, mtime_ms, md5, sha256 FROM packages').all();
+  const ins = bigDb.prepare('INSERT INTO packages (path, record_id, app_name, size, mtime_ms, md5, sha256, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  bigDb.transaction(() => {
+    for (let k = 1; k < 10; k++) for (const r of rows) ins.run(`${r.path}#${k}`, r.record_id, r.app_name, r.size, r.mtime_ms, r.md5, r.sha256, 'bench', 'bench');
+  })();
+  bigDb.close();
+  const child = (path) => JSON.parse(spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', path, '2'], { encoding: 'utf8' }).stdout);
+  const small = child(lastDb);
+  const large = child(big);
+  console.log(`rules-only peak RSS: ${small.processed} entries ${(small.maxRssKb / 1024).toFixed(0)} MB (${(small.processed / small.seconds).toFixed(0)}/s); ${large.processed} entries ${(large.maxRssKb / 1024).toFixed(0)} MB (${(large.processed / large.seconds).toFixed(0)}/s)`);
+  await closeHashPool();
+  const summary = {
+    date: new Date().toISOString(), packages: N, bytes: g.bytes, bases: g.from,
+    full1: { pps: results['full-1'].packagesPerSecond, mbps: results['full-1'].mbPerSecond, seconds: results['full-1'].seconds },
+    full2: { pps: results['full-2'].packagesPerSecond, mbps: results['full-2'].mbPerSecond, seconds: results['full-2'].seconds },
+    rulesOnly: { best: median, medianByThreads: medians },
+    memory: { small, large },
+  };
+  writeFileSync(join(ROOT, 'bench', 'out', 'rescan.json'), `${JSON.stringify(summary, null, 2)}\n`);
+}
+
+await main();
