@@ -2,7 +2,10 @@
 // `eduscan tokens create --role R --name N | list | revoke ID|NAME`: API tokens in the same database.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { isEduscanError } from '../errors.js';
-import { DEFAULT_DB } from '../registry/db.js';
+
+// The registry's default and variable (registry-cmd.ts): serve and tokens use the same database. Kept literal so
+// the CLI does not load better-sqlite3 until a command runs.
+const dbOption = () => new Option('--db <file>', 'registry database (SQLite) shared with `eduscan registry`').default('eduscan.db').env('EDUSCAN_DB');
 
 const EXIT_OK = 0;
 const EXIT_INPUT = 2;
@@ -36,7 +39,7 @@ export function registerServe(program: Command, io: { setExitCode: (code: number
     .description('run the review service: HTTP API (/api/v1) and web pages for uploading packages and reading verdicts')
     .addOption(new Option('--port <n>', 'TCP port (0 picks a free one)').argParser(port).default(8080).env('EDUSCAN_PORT'))
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--db <file>', 'registry database (SQLite) shared with `eduscan registry`', DEFAULT_DB)
+    .addOption(dbOption())
     .option('--max-upload-bytes <n>', 'largest package accepted (default 1 GiB)', positiveInt)
     .option('--queue <n>', 'uploads admitted at once (streaming + waiting + scanning); more get 503', positiveInt)
     .option('--workers <n>', 'scan worker threads', positiveInt)
@@ -95,7 +98,7 @@ export function registerTokens(program: Command, io: { setExitCode: (code: numbe
     .description('create a token and print it once')
     .addOption(new Option('--role <role>', 'what the token may do').choices(['provider', 'reviewer', 'admin']).makeOptionMandatory())
     .requiredOption('--name <name>', 'who holds it (shown as the uploader / suppressor)')
-    .option('--db <file>', 'registry database', DEFAULT_DB)
+    .addOption(dbOption())
     .action(async (o: { role: 'provider' | 'reviewer' | 'admin'; name: string; db: string }) => {
       await withDb(o.db, (d, m) => {
         const t = m.createToken(d, o.role, o.name);
@@ -106,7 +109,7 @@ export function registerTokens(program: Command, io: { setExitCode: (code: numbe
   tokens
     .command('list')
     .description('list tokens (never the secrets)')
-    .option('--db <file>', 'registry database', DEFAULT_DB)
+    .addOption(dbOption())
     .option('--json', 'JSON output', false)
     .action(async (o: { db: string; json: boolean }) => {
       await withDb(o.db, (d, m) => {
@@ -119,7 +122,7 @@ export function registerTokens(program: Command, io: { setExitCode: (code: numbe
     .command('revoke')
     .description('revoke a token by id or name (its sessions end too)')
     .argument('<token>', 'token id or name')
-    .option('--db <file>', 'registry database', DEFAULT_DB)
+    .addOption(dbOption())
     .action(async (sel: string, o: { db: string }) => {
       await withDb(o.db, (d, m) => {
         const n = m.revokeToken(d, sel);

@@ -257,6 +257,8 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
         markInterrupted(db, 'the server shut down before the scan finished');
         await pool.close();
         db.close();
+        // The default upload folder is this process's own: nothing in it outlives the server.
+        if (o.tmpDir === undefined) rmSync(opts.tmpDir, { recursive: true, force: true });
       })();
       return closed;
     },
