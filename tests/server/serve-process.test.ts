@@ -1,7 +1,7 @@
 // `eduscan serve` as a process (built dist/, compiled worker): tokens from the CLI, 50 concurrent uploads of
 // real packages, the server's own peak RSS (VmHWM from /proc), and a clean exit 0 on SIGTERM.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,22 @@ describe.skipIf(!BUILT || process.platform !== 'linux')('eduscan serve process',
     });
     try {
       expect((await get(base, '/api/v1/health')).json().status).toBe('ok');
+      const hwmOf = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024;
+      const idle = hwmOf();
+      // 256 MiB streamed through the server: its memory must not grow with the upload
+      const big = join(dir, 'big.apk');
+      const chunk = Buffer.alloc(MiB, 0x5a);
+      writeFileSync(big, '');
+      for (let i = 0; i < 256; i++) appendFileSync(big, chunk);
+      const b0 = performance.now();
+      const br = await upload(base, '/api/v1/scans', [pkgPart(big)], { token });
+      const bms = performance.now() - b0;
+      expect(br.status).toBe(422);
+      expect(br.json().error.code).toBe('E_NOT_ZIP');
+      rmSync(big);
+      const afterBig = hwmOf();
+      console.log(`[figures] serve process: idle peak RSS ${(idle / MiB).toFixed(0)} MiB; 256 MiB upload in ${bms.toFixed(0)} ms (${(256 / (bms / 1000)).toFixed(0)} MiB/s incl. scan refusal), peak RSS after it ${(afterBig / MiB).toFixed(0)} MiB`);
+      expect(afterBig - idle).toBeLessThan(128 * MiB);
       const corpus = corpusFiles('apk').filter((f) => statSync(f).size < 4 * MiB).slice(0, 50);
       const files = Array.from({ length: 50 }, (_, i) => corpus[i] ?? SAMPLE);
       const t0 = performance.now();
@@ -49,7 +65,7 @@ describe.skipIf(!BUILT || process.platform !== 'linux')('eduscan serve process',
       const ms = performance.now() - t0;
       expect(statuses.every((s) => s === 201 || s === 422)).toBe(true);
       const list = (await get(base, '/api/v1/scans?limit=200', { token })).json().scans;
-      expect(list).toHaveLength(50);
+      expect(list).toHaveLength(51); // the 50 and the big one
       const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024;
       console.log(`[figures] serve process: 50 concurrent uploads in ${ms.toFixed(0)} ms (${retries} 503s retried), server peak RSS (VmHWM) ${(hwm / MiB).toFixed(0)} MiB`);
       expect(hwm).toBeLessThan(768 * MiB);
