@@ -55,6 +55,14 @@ describe('API', () => {
     expect(filesIn(t.tmpDir)).toEqual([]);
   });
 
+  it('uploads the sample IPA', async () => {
+    const ipa = join(ROOT, 'samples/ios/eduscan-sample.ipa');
+    const r = await upload(t.base, '/api/v1/scans', [pkgPart(ipa)], { token: t.tokens.provider });
+    expect(r.status, r.text).toBe(201);
+    expect(r.json().result.package.platform).toBe('ios');
+    expect(r.json().result.package.file.size).toBe(readFileSync(ipa).length);
+  });
+
   it('renders every report format', async () => {
     const up = (await upload(t.base, '/api/v1/scans', [pkgPart(SAMPLE)], { token: t.tokens.provider })).json();
     const json = await get(t.base, `/api/v1/scans/${up.id}/report?format=json`, { token: t.tokens.provider });
