@@ -2,7 +2,7 @@
 // tracked findings with their lifecycle keys, and the version snapshot. Pure apart from reading record text it
 // is given; the same code runs in a worker thread (reading facts and records through its own read-only
 // connection) or on the main thread.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { checkFacts } from '../check/check.js';
 import type { CheckResult, Finding, Severity, Suppression, Verdict } from '../check/types.js';
 import { isEduscanError } from '../errors.js';
@@ -85,15 +85,14 @@ export function compact(result: CheckResult): CompactResult {
       evidence: f.evidence.map((e) => ({ kind: e.kind, value: e.value, ...(e.location ? { location: e.location } : {}) })), ...(s ? { suppressed: s } : {}),
     };
   }));
-  const h = createHash('sha256');
-  for (const f of tracked) h.update(`${f.key}\u0000${f.severity}\u0000${f.fingerprint}\u0000${f.message}\u0000${JSON.stringify(f.suppressed ?? null)}\u0001`);
+  const trackedDigest = hash('sha256', tracked.map((f) => `${f.key}\u0000${f.severity}\u0000${f.fingerprint}\u0000${f.message}\u0000${JSON.stringify(f.suppressed ?? null)}`).join('\u0001'));
   return {
     verdict: result.verdict,
     counts: result.counts,
     undeclared: result.undeclared.map((u) => u.label),
     tracked,
     findingsJson,
-    trackedDigest: h.digest('hex'),
+    trackedDigest,
     snapshot: snapshot(result),
     packageId: result.package.id,
     versionName: result.package.versionName ?? result.package.versionCode ?? null,

@@ -7,7 +7,7 @@
 //  - A new version of a filed app that adds permission categories, changes its signer or package id, or breaks a
 //    rule the previous version did not, is a change of the filed information: 提供者已有备案信息发生变化的，应在
 //    10个工作日内…更新备案信息 (《教育移动互联网应用程序备案管理办法》第十五条).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { WorkCalendar } from '../calendar/calendar.js';
 import type { CheckResult, Finding, Severity, Text } from '../check/types.js';
 import { isEduscanError } from '../errors.js';
@@ -26,7 +26,8 @@ const BREAKING: readonly Severity[] = ['high', 'medium'];
 
 export function issueKey(f: Pick<Finding, 'rule' | 'evidence'>): string {
   const values = f.evidence.map((e) => `${e.kind}\u0001${e.value}`).sort();
-  return createHash('sha256').update(`${f.rule}\u0000${values.join('\u0000')}`).digest('hex');
+  // One-shot hash(): a fifth of the cost of createHash() for short inputs, and this runs for every finding.
+  return hash('sha256', `${f.rule}\u0000${values.join('\u0000')}`);
 }
 
 export interface VersionSnapshot {

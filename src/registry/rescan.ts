@@ -7,7 +7,7 @@
 //    stored SHA-256 and is neither hashed nor parsed; --rules-only never opens a package at all.
 //  - Jobs (hash, parse, check against the record and the rules) run in worker threads (JobPool), each reading
 //    the registry through its own read-only connection; this thread only decides what to do and writes.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { statSync } from 'node:fs';
 import pLimit from 'p-limit';
@@ -155,6 +155,8 @@ interface Runner {
 
 /** Packages read from the database per page: memory stays flat with registry size. */
 const PAGE = 500;
+/** WAL pages between automatic checkpoints during a run (4 KiB pages: ~64 MiB). */
+const WAL_AUTOCHECKPOINT_PAGES = 16_384;
 /** Eval jobs per message to a worker: enough to make the message cost small against the work. */
 const EVAL_BATCH = 50;
 
@@ -201,6 +203,11 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     return { id, today: opts.today, resumed: false, resumes: 0, total: packages };
   });
   const run = start.immediate();
+  // Checkpoints copy the WAL into the database file and fsync it. With the default (every 1,000 pages) a run
+  // that commits once per package spends most of its write time there; every ~64 MB of WAL is enough, and the
+  // end of the run checkpoints what is left.
+  const autocheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   const today = run.today;
   const runId = run.id;
   const doneBefore = (db.prepare('SELECT COUNT(*) AS n FROM scans WHERE run_id = ?').get(runId) as { n: number }).n;
@@ -345,7 +352,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
       if (appId !== null) applyVersion(c.pkg, appId, r, o.recordDigest, c.digests.sha256);
       // The issue rows already say all this (same findings, app, record, no open filing update, no deadline the
       // calendar could not give): nothing to read or write. Any difference re-applies the whole lifecycle.
-      const state = createHash('sha256').update(`${r.trackedDigest}\u0000${appId}\u0000${o.recordDigest}`).digest('hex');
+      const state = hash('sha256', `${r.trackedDigest}\u0000${appId}\u0000${o.recordDigest}`);
       if (state !== c.pkg.issues_state) {
         const settled = applyIssues(c.pkg, appId, r, o.recordDigest);
         setIssuesState.run(settled ? state : null, c.pkg.id);
@@ -361,15 +368,22 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   let processed = 0;
   const total = Math.max(run.total, doneBefore);
   let done = doneBefore;
+  // A failure of this process (the database, a bug) stops the run: jobs already queued see it and do nothing,
+  // so nothing is committed after it, as if the process had died there. The run stays 'running' for a resume.
+  let fatal: { error: unknown } | undefined;
   const finish = (c: Commit, ms: number): void => {
-    if (commit.immediate(c)) {
-      processed++;
-      done++;
+    if (fatal) return;
+    try {
+      if (commit.immediate(c)) {
+        processed++;
+        done++;
+      }
+      log?.info({ event: 'package', run: runId, package: c.pkg.path, status: c.status, source: c.source, sha256: c.digests.sha256, verdict: c.outcome?.result?.verdict,
+        error: c.error ?? c.outcome?.error, ms: Math.round(ms) });
+      opts.onProgress?.(done, total);
+    } catch (e) {
+      fatal ??= { error: e };
     }
-    const r = c.outcome?.result;
-    log?.info({ event: 'package', run: runId, package: c.pkg.path, status: c.status, source: c.source, sha256: c.digests.sha256, verdict: r?.verdict,
-      error: c.error ?? c.outcome?.error, ms: Math.round(ms) });
-    opts.onProgress?.(done, total);
   };
   const known = (p: PackageRow): Digests => ({ size: p.size, mtimeMs: p.mtime_ms, md5: p.md5, sha256: p.sha256 });
   const ref = (p: PackageRow) => ({ recordId: p.record_id, appHint: p.app_name });
@@ -392,6 +406,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   }
 
   const scanOne = async (p: PackageRow): Promise<void> => {
+    if (fatal) return;
     const t = performance.now();
     let st;
     try {
@@ -457,6 +472,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
       const work = opts.mode === 'rules-only' ? evalPage(page) : Promise.all(page.map((p) => limit(() => scanOne(p)))).then(() => undefined);
       if (pending) await pending;
       pending = work;
+      if (fatal) break;
       // Let timers (the progress bar) run between pages.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -464,8 +480,11 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   } finally {
     await runner.close();
   }
+  if (fatal) throw fatal.error;
 
   db.prepare("UPDATE runs SET status = 'done', finished_at = ? WHERE id = ? AND status = 'running'").run(now().toISOString(), runId);
+  db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
+  db.pragma('wal_checkpoint(PASSIVE)');
   const seconds = (performance.now() - t0) / 1000;
   const report = summarize(db, runId, {
     run: { id: runId, mode: opts.mode, today, rulesVersion: ruleSet.version, rulesDigest: ruleSet.digest, resumed: run.resumed, resumes: run.resumes },
@@ -506,17 +525,28 @@ export function summarize(db: Db, runId: number, input: SummaryInput): RescanRep
   const newFailWhere = `"to" = 'fail' AND ("from" IS NULL OR "from" <> 'fail')`;
   const fixedWhere = `"from" = 'fail' AND "to" <> 'fail'`;
   const today = input.run.today;
+  // One pass over the run's verdict transitions, keeping the first rows of each list.
+  let newFailures = 0;
+  let fixed = 0;
+  const newFailureList: VerdictChange[] = [];
+  const fixedList: VerdictChange[] = [];
+  for (const t of db.prepare(`SELECT package, "from", "to", (${newFailWhere}) AS nf FROM (${transitions}) WHERE (${newFailWhere}) OR (${fixedWhere}) ORDER BY package`).iterate(runId) as IterableIterator<VerdictChange & { nf: number }>) {
+    const { nf, ...change } = t;
+    if (nf) {
+      if (newFailures++ < REPORT_LIST_MAX) newFailureList.push(change);
+    } else if (fixed++ < REPORT_LIST_MAX) fixedList.push(change);
+  }
   const diff: RescanReport['diff'] = {
-    newFailures: count(`SELECT COUNT(*) AS n FROM (${transitions}) WHERE ${newFailWhere}`, runId),
-    fixed: count(`SELECT COUNT(*) AS n FROM (${transitions}) WHERE ${fixedWhere}`, runId),
+    newFailures,
+    fixed,
     newIssues: count('SELECT COUNT(*) AS n FROM issues WHERE opened_run = ? AND resolved_at IS NULL', runId),
     resolvedIssues: count('SELECT COUNT(*) AS n FROM issues WHERE resolved_run = ?', runId),
     stillOpen: count(`SELECT COUNT(*) AS n FROM issues i JOIN scans s ON s.package_id = i.package_id AND s.run_id = ? AND s.status = 'ok'
       WHERE i.resolved_at IS NULL AND i.opened_run < ?`, runId, runId),
     overdue: count('SELECT COUNT(*) AS n FROM issues WHERE resolved_at IS NULL AND suppressed_reason IS NULL AND deadline < ?', today),
     filingUpdatesDue: count("SELECT COUNT(*) AS n FROM issues WHERE resolved_at IS NULL AND kind = 'filing-update'"),
-    newFailureList: db.prepare(`SELECT package, "from", "to" FROM (${transitions}) WHERE ${newFailWhere} ORDER BY package LIMIT ${REPORT_LIST_MAX}`).all(runId) as VerdictChange[],
-    fixedList: db.prepare(`SELECT package, "from", "to" FROM (${transitions}) WHERE ${fixedWhere} ORDER BY package LIMIT ${REPORT_LIST_MAX}`).all(runId) as VerdictChange[],
+    newFailureList,
+    fixedList,
     newIssueList: issueLines(db, 'i.opened_run = ? AND i.resolved_at IS NULL', [runId]),
     overdueList: issueLines(db, 'i.resolved_at IS NULL AND i.suppressed_reason IS NULL AND i.deadline < ?', [today]),
   };

@@ -4,7 +4,7 @@
 // Deadlines expected below are counted by hand from the State Council notices (rules/calendar/), day by day.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCalendar } from '../../src/calendar/calendar.js';
 import { closeHashPool } from '../../src/hash/hash.js';
@@ -299,5 +299,51 @@ describe('versions and the diff against the previous scan', () => {
     expect(second.verdicts.fail).toBe(0);
     expect(second.diff).toMatchObject({ fixed: 1, newFailures: 0 });
     expect(second.diff.fixedList).toEqual([{ package: join(dir, 'smartclass.apk'), from: 'fail', to: expect.not.stringMatching(/^fail$/) }]);
+  });
+});
+
+describe('an interrupted run', () => {
+  it('is resumed by the next rescan: done packages are not redone, none is lost, the results equal an uninterrupted run', async () => {
+    const { dir } = sampleFolder();
+    for (let i = 0; i < 12; i++) prepended(SAMPLE_APK, join(dir, `v${i}.apk`), `variant ${i}\n`);
+    writeFileSync(join(dir, 'broken.apk'), 'not a zip');
+    const a = openTemp(dir);
+    importPath(a.db, dir);
+    const other = tempDir('resume-ref');
+    cpSync(dir, other, { recursive: true, filter: (s) => !/registry\.db/.test(s) });
+    const b = openTemp(other);
+    importPath(b.db, other);
+    const clean = await run(b.db, { today: '2026-02-13' });
+
+    // The process "dies" after 5 commits (an exception out of the progress callback stands in for the crash).
+    await expect(run(a.db, { today: '2026-02-13', onProgress: (done) => {
+      if (done === 5) throw new Error('simulated crash');
+    } })).rejects.toThrow('simulated crash');
+    expect(a.db.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'running' }]);
+    expect(a.db.prepare('SELECT COUNT(*) AS n FROM scans').get()).toEqual({ n: 5 });
+
+    const resumed = await run(a.db, { today: '2026-02-13' });
+    expect(resumed.run).toMatchObject({ id: 1, resumed: true, resumes: 1 });
+    expect(resumed).toMatchObject({ alreadyDone: 5, processed: 9, total: 14 });
+    expect(resumed.status).toEqual(clean.status);
+    expect(resumed.verdicts).toEqual(clean.verdicts);
+    expect(resumed.diff.newIssues).toBe(clean.diff.newIssues);
+    const rows = (db: Db) => (db.prepare(`SELECT p.path, s.status, s.verdict, s.high, s.error_code FROM scans s JOIN packages p ON p.id = s.package_id`).all() as { path: string }[])
+      .map(({ path, ...r }) => ({ file: basename(path), ...r })).sort((x, y) => x.file.localeCompare(y.file));
+    expect(rows(a.db)).toEqual(rows(b.db));
+    expect(a.db.prepare('SELECT COUNT(*) AS n FROM issues').get()).toEqual(b.db.prepare('SELECT COUNT(*) AS n FROM issues').get());
+    expect(a.db.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'done' }]);
+  });
+
+  it('with other rules or another mode, the unfinished run is abandoned and a new one starts', async () => {
+    const { dir } = sampleFolder();
+    const { db } = openTemp(dir);
+    importPath(db, dir);
+    await expect(run(db, { today: '2026-02-13', onProgress: () => {
+      throw new Error('crash');
+    } })).rejects.toThrow('crash');
+    const r = await run(db, { today: '2026-02-13', mode: 'rules-only' });
+    expect(r.run).toMatchObject({ id: 2, resumed: false });
+    expect(db.prepare('SELECT id, status FROM runs ORDER BY id').all()).toEqual([{ id: 1, status: 'abandoned' }, { id: 2, status: 'done' }]);
   });
 });
