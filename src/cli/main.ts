@@ -15,6 +15,7 @@ import { registerCheck } from './check-cmd.js';
 import { registerFill } from './filing-cmd.js';
 import { registerRegistry } from './registry-cmd.js';
 import { registerRules } from './rules-cmd.js';
+import { registerServe, registerTokens } from './serve-cmd.js';
 
 export const EXIT = { OK: 0, FINDINGS: 1, INPUT: 2, BUG: 70 } as const;
 
@@ -99,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
   });
   registerRules(program, { setExitCode });
   registerRegistry(program, { setExitCode });
+  registerServe(program, { setExitCode });
+  registerTokens(program, { setExitCode });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
