@@ -38,8 +38,9 @@ export interface CompactResult {
   undeclared: string[];
   /** The findings that become issues (high, medium, low). */
   tracked: TrackedFinding[];
-  /** Every finding as the scan row keeps it (JSON, serialized where the check ran). */
+  /** Every finding as the scan row keeps it (JSON, serialized where the check ran), and its SHA-256. */
   findingsJson: string;
+  findingsDigest: string;
   /** Digest of everything about `tracked` the issue table holds: equal digests mean nothing to write. */
   trackedDigest: string;
   snapshot: VersionSnapshot;
@@ -92,6 +93,7 @@ export function compact(result: CheckResult): CompactResult {
     undeclared: result.undeclared.map((u) => u.label),
     tracked,
     findingsJson,
+    findingsDigest: hash('sha256', findingsJson),
     trackedDigest,
     snapshot: snapshot(result),
     packageId: result.package.id,

@@ -101,7 +101,9 @@ CREATE TABLE scans (
   verdict TEXT CHECK (verdict IN ('pass', 'explain', 'fail', 'unassessable')),
   high INTEGER, medium INTEGER, low INTEGER, info INTEGER,
   undeclared_json TEXT,
-  findings_json TEXT,
+  findings_json TEXT,                   -- NULL when equal to an earlier scan's: findings_from names that scan
+  findings_digest TEXT,
+  findings_from INTEGER,
   error_code TEXT,
   error_message TEXT,
   scanned_at TEXT NOT NULL,

@@ -161,6 +161,8 @@ export interface EntryDetail {
   versions: { sha256: string; packageId: string | null; version: string | null; versionCode: string | null; signer: string | null; categories: string[]; changes: unknown[]; firstSeen: string }[];
   scans: { run: number; status: string; source: string | null; verdict: string | null; high: number | null; medium: number | null; low: number | null; sha256: string | null; errorCode: string | null; errorMessage: string | null; at: string; rulesDigest: string }[];
   issues: IssueRow[];
+  /** Every finding of the last successful scan, as stored (rule, severity, fingerprint, evidence, suppressed). */
+  findings: unknown[];
 }
 
 /** One entry by id, package path (or its unique tail), package id or app name. */
@@ -190,7 +192,9 @@ export function showEntry(db: Db, id: number, opts: { today: string; calendar: W
   const scans = db.prepare(`SELECT run_id AS run, status, source, verdict, high, medium, low, sha256, error_code AS errorCode, error_message AS errorMessage,
       scanned_at AS at, rules_digest AS rulesDigest FROM scans WHERE package_id = ? ORDER BY id DESC LIMIT 20`).all(id) as EntryDetail['scans'];
   const issues = listIssues(db, { today: opts.today, calendar: opts.calendar, states: ISSUE_STATES, entry: id });
-  return { entry, record: rec ?? null, versions, scans, issues };
+  const last = db.prepare(`SELECT COALESCE(s.findings_json, (SELECT h.findings_json FROM scans h WHERE h.id = s.findings_from)) AS json FROM scans s
+    WHERE s.package_id = ? AND s.status = 'ok' ORDER BY s.id DESC LIMIT 1`).get(id) as { json: string | null } | undefined;
+  return { entry, record: rec ?? null, versions, scans, issues, findings: last?.json ? (JSON.parse(last.json) as unknown[]) : [] };
 }
 
 export interface RegistrySummary {

@@ -219,12 +219,13 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     FROM packages p WHERE p.id > ? AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.run_id = ? AND s.package_id = p.id) ORDER BY p.id LIMIT ?`);
   const getRecordDigest = db.prepare<[number], { digest: string }>('SELECT digest FROM records WHERE id = ?');
   const getLastScan = db.prepare<[number], { record_digest: string | null; status: string }>('SELECT record_digest, status FROM scans WHERE id = ?');
+  const lastFindings = db.prepare<[number], { findings_digest: string | null; holder: number }>('SELECT findings_digest, COALESCE(findings_from, id) AS holder FROM scans WHERE id = ?');
   const getApp = db.prepare<[number, string, string], { id: number }>('SELECT id FROM apps WHERE record_id = ? AND name = ? AND platform = ?');
   const putFacts = db.prepare('INSERT OR REPLACE INTO facts (sha256, parser_version, facts_json, error_code, error_message, created_at) VALUES (?, ?, ?, ?, ?, ?)');
   const putScan = db.prepare(`INSERT INTO scans (run_id, package_id, status, source, sha256, app_package, version_name, record_id, record_digest, app_id,
-      rules_digest, verdict, high, medium, low, info, undeclared_json, findings_json, error_code, error_message, scanned_at)
+      rules_digest, verdict, high, medium, low, info, undeclared_json, findings_json, findings_digest, findings_from, error_code, error_message, scanned_at)
     VALUES (@run, @pkg, @status, @source, @sha256, @appPackage, @versionName, @recordId, @recordDigest, @appId, @rules, @verdict, @high, @medium, @low, @info,
-      @undeclared, @findings, @errorCode, @errorMessage, @at)
+      @undeclared, @findings, @findingsDigest, @findingsFrom, @errorCode, @errorMessage, @at)
     ON CONFLICT (run_id, package_id) DO NOTHING`);
   const updPackage = db.prepare(`UPDATE packages SET size = COALESCE(@size, size), mtime_ms = COALESCE(@mtime, mtime_ms), md5 = COALESCE(@md5, md5),
     sha256 = COALESCE(@sha256, sha256), app_id = COALESCE(@appId, app_id), last_scan_id = COALESCE(@scan, last_scan_id) WHERE id = @id`);
@@ -333,6 +334,10 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     const err = c.error ?? o?.error;
     const status: ScanStatus = c.status === 'ok' && !r ? 'error' : c.status;
     const appId = o ? appIdOf(o) : null;
+    // Findings equal to the last scan's are not stored again (a rules-only run of an unchanged registry would
+    // otherwise add the whole registry's findings each time): the row points at the scan that holds them.
+    const prev = r && c.pkg.last_scan_id !== null ? lastFindings.get(c.pkg.last_scan_id) : undefined;
+    const findingsFrom = prev && prev.findings_digest === r?.findingsDigest ? prev.holder : null;
     if (c.cacheFacts && c.digests.sha256) {
       putFacts.run(c.digests.sha256, PARSER_VERSION, c.cacheFacts.json, c.cacheFacts.error?.code ?? null, c.cacheFacts.error?.message ?? null, now().toISOString());
     }
@@ -341,7 +346,8 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
       appPackage: r?.packageId ?? null, versionName: r?.versionName ?? null, recordId: o?.recordId ?? c.pkg.record_id,
       recordDigest: o?.recordDigest ?? null, appId, rules: ruleSet.digest, verdict: r?.verdict ?? null,
       high: r?.counts.high ?? null, medium: r?.counts.medium ?? null, low: r?.counts.low ?? null, info: r?.counts.info ?? null,
-      undeclared: r ? JSON.stringify(r.undeclared) : null, findings: r?.findingsJson ?? null,
+      undeclared: r ? JSON.stringify(r.undeclared) : null, findings: findingsFrom === null ? (r?.findingsJson ?? null) : null,
+      findingsDigest: r?.findingsDigest ?? null, findingsFrom,
       errorCode: status === 'error' ? (err?.code ?? 'E_INTERNAL') : null, errorMessage: status === 'error' ? (err?.message ?? null) : null, at: now().toISOString(),
     });
     if (info.changes === 0) return false; // committed before (a resumed run): nothing is applied twice

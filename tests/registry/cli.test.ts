@@ -41,7 +41,9 @@ describe('registry CLI', () => {
 
     const show = cli('registry', 'show', 'cn.example.smartclass', '--db', db, '--today', '2026-02-13', '--format', 'json');
     expect(show.code).toBe(0);
-    expect(JSON.parse(show.out).entry).toMatchObject({ path: apk, verdict: 'fail' });
+    const detail = JSON.parse(show.out);
+    expect(detail.entry).toMatchObject({ path: apk, verdict: 'fail' });
+    expect(detail.findings.map((f: { rule: string }) => f.rule)).toContain('EDU-PKG-005'); // 短信 not ticked in the sample record
     const html = cli('registry', 'export', '--db', db, '--format', 'html', '--today', '2026-02-13', '-o', join(dir, 'r.html'));
     expect(html.code).toBe(0);
     const page = readFileSync(join(dir, 'r.html'), 'utf8');

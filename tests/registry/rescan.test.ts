@@ -90,6 +90,13 @@ describe('full rescan of the sample', () => {
     expect(rules.verdicts).toEqual(full.verdicts);
     expect(rules).toMatchObject({ parsed: 0, fromCache: 1, bytesParsed: 0 });
     expect(rules.diff).toMatchObject({ newIssues: 0, resolvedIssues: 0, stillOpen: full.diff.newIssues });
+    // Same findings as the last scan: not stored twice; the row points at the scan holding them (whose digest
+    // sha256sum agrees with).
+    const scans = db.prepare('SELECT id, findings_json, findings_digest, findings_from FROM scans ORDER BY id').all() as { id: number; findings_json: string | null; findings_digest: string; findings_from: number | null }[];
+    expect(scans[1]).toMatchObject({ findings_json: null, findings_from: scans[0]!.id, findings_digest: scans[0]!.findings_digest });
+    const stored = join(dir, 'findings.json');
+    writeFileSync(stored, scans[0]!.findings_json!);
+    expect(scans[0]!.findings_digest).toBe(tool('sha256sum', stored));
     // A full rescan now reports the missing file as an error of that package, and the issues stay as they were.
     const gone = await run(db, { today: '2025-09-26' });
     expect(gone.errors).toEqual([{ package: apk, code: 'E_IO', message: expect.stringContaining('ENOENT') }]);
