@@ -402,14 +402,21 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     return true;
   };
 
-  let runner: Runner;
-  if (opts.concurrency > 0) {
-    const pool = new JobPool(opts.concurrency, { dbPath: opts.dbPath!, ...(opts.rulesDir ? { rulesDir: opts.rulesDir } : {}), rulesDigest: ruleSet.digest, today });
-    runner = { scan: (j) => pool.scan(j), eval: (j) => pool.eval(j), close: () => pool.close() };
-  } else {
-    const local = new JobRunner(db, new Evaluator(ruleSet, today, now));
-    runner = { scan: (j) => local.scanJob(j), eval: async (jobs) => jobs.map((j) => local.evalJob(j)), close: async () => undefined };
-  }
+  // Started on the first job: a run with nothing to do (all committed, or --changed-only and nothing changed)
+  // does not pay for starting threads that load the rules.
+  let started: Runner | undefined;
+  const startRunner = (): Runner => {
+    if (started) return started;
+    if (opts.concurrency > 0) {
+      const pool = new JobPool(opts.concurrency, { dbPath: opts.dbPath!, ...(opts.rulesDir ? { rulesDir: opts.rulesDir } : {}), rulesDigest: ruleSet.digest, today });
+      started = { scan: (j) => pool.scan(j), eval: (j) => pool.eval(j), close: () => pool.close() };
+    } else {
+      const local = new JobRunner(db, new Evaluator(ruleSet, today, now));
+      started = { scan: (j) => local.scanJob(j), eval: async (jobs) => jobs.map((j) => local.evalJob(j)), close: async () => undefined };
+    }
+    return started;
+  };
+  const runner: Runner = { scan: (j) => startRunner().scan(j), eval: (j) => startRunner().eval(j), close: async () => started?.close() };
 
   const scanOne = async (p: PackageRow): Promise<void> => {
     if (fatal) return;
