@@ -1,4 +1,4 @@
-// `eduscan registry …` and `eduscan rescan` as child processes (built dist/): outputs, exit codes, messages.
+// `eduscan registry …` and `eduscan rescan` as child processes (bin/eduscan.js, built dist/): outputs, exit codes, messages.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -12,7 +12,8 @@ import { loadRuleSet } from '../../src/rules/load.js';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SAMPLE_APK = join(ROOT, 'samples/android/smartclass.apk');
 export const SAMPLE_RECORD = join(ROOT, 'samples/filing/smartclass.provider.yaml');
-export const CLI_ENTRY = join(ROOT, 'tests/registry/cli-entry.mjs');
+/** The real command line (built dist/): the registry commands are wired into src/cli/main.ts. */
+export const CLI_ENTRY = join(ROOT, 'bin/eduscan.js');
 
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `eduscan-${tag}-`));
