@@ -8,19 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CALENDAR_DIR, loadCalendar, parseCalendarText, WorkCalendar } from '../../src/calendar/calendar.js';
 import { addDays, chinaToday, dayNumber, weekday } from '../../src/calendar/dates.js';
-import { EduscanError } from '../../src/errors.js';
+import { errorCode as code } from '../helpers/error-code.js';
 
 const cal = loadCalendar();
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EduscanError);
-    return (e as EduscanError).code;
-  }
-  return undefined;
-}
 
 describe('the shipped calendar', () => {
   it('covers 2024, 2025 and 2026, each with its notice', () => {

@@ -4,22 +4,13 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { EduscanError } from '../../src/errors.js';
 import { openRegistry, schemaVersion } from '../../src/registry/db.js';
 import { importPath } from '../../src/registry/import.js';
 import { pairFolder, parseCsv, readManifest } from '../../src/registry/manifest.js';
 import { SCHEMA_VERSION } from '../../src/registry/migrations.js';
 import { SAMPLE_APK, SAMPLE_RECORD, sampleFolder, sampleRecord, tempDir, writeRecord } from './helpers.js';
+import { errorCode as code } from '../helpers/error-code.js';
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EduscanError);
-    return (e as EduscanError).code;
-  }
-  return undefined;
-}
 
 describe('database', () => {
   it('a new file gets the schema, WAL and a version row; opening again migrates nothing', () => {
