@@ -24,6 +24,9 @@ const LABELS = {
   components: { zh: '组件', en: 'Components' },
   exported: { zh: '导出', en: 'exported' },
   flags: { zh: '应用标志', en: 'App flags' },
+  profile: { zh: '描述文件', en: 'Profile' },
+  binary: { zh: '可执行文件', en: 'Executable' },
+  sdks: { zh: '第三方SDK', en: 'Third-party SDKs' },
   native: { zh: '原生库', en: 'Native ABIs' },
   anomalies: { zh: '异常', en: 'Anomalies' },
   none: { zh: '无', en: 'none' },
@@ -78,9 +81,20 @@ export function renderFactsText(f: PackageFacts, lang: Lang = 'zh'): string {
     add('components', `${comps.length} (${t('exported')} ${comps.filter((c) => c.exported).length})`);
   }
   if (f.android && f.android.nativeAbis.length) add('native', f.android.nativeAbis.join(', '));
+  if (f.ios) {
+    const p = f.ios.provisioning;
+    if (p) add('profile', [p.type, p.teamName && `${p.teamName} (${p.teamId ?? ''})`, p.expirationDate && `→ ${p.expirationDate.slice(0, 10)}`].filter(Boolean).join(' · '));
+    const m = f.ios.macho;
+    if (m) {
+      const archs = m.archs.map((a) => a.cpu).join('/');
+      const flags = [m.pie ? 'PIE' : 'no PIE', m.encrypted ? 'FairPlay' : undefined, m.stackCanary === false ? 'no stack canary' : undefined, m.arc === false ? 'no ARC' : undefined].filter(Boolean);
+      add('binary', `${archs} · ${flags.join(', ')}`);
+    }
+  }
+  if (f.sdks?.length) add('sdks', f.sdks.map((s) => s.name).join(', '));
   const perms = f.permissions.map((p) => {
     const extra = [p.sdk23 ? 'sdk-23' : undefined, p.maxSdkVersion !== undefined ? `maxSdk=${p.maxSdkVersion}` : undefined].filter(Boolean);
-    const text = p.textZh ?? p.text;
+    const text = lang === 'en' ? (p.text ?? p.textZh) : (p.textZh ?? p.text);
     return `  ${p.name}${extra.length ? ` (${extra.join(', ')})` : ''}${text ? ` — ${text}` : ''}`;
   });
   add(`${t('permissions')} (${f.permissions.length})`, perms.length ? `\n${perms.join('\n')}` : t('none'));
