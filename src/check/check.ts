@@ -1,7 +1,9 @@
 // facts (+ filing record) -> findings -> verdict. Pure: no I/O; the clock is injected (`today`) so
 // suppression expiry and deadlines are testable.
 import type { PackageFacts } from '../facts/schema.js';
-import { detectCategories } from '../rules/categories.js';
+import { chinaToday } from '../calendar/dates.js';
+import { globRegExp } from '../code/match.js';
+import { compareCategories, detectCategories } from '../rules/categories.js';
 import { evaluateRules, type RuleContext } from '../rules/engine.js';
 import type { RuleSet } from '../rules/types.js';
 import { VERSION } from '../version.js';
@@ -25,25 +27,15 @@ export interface CheckInput {
 
 const SEVERITY_RANK: Record<Severity, number> = { high: 3, medium: 2, low: 1, info: 0 };
 
-export function localDate(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-/** `*` matches any run of characters; everything else literally (package ids are dotted names). */
-export function globMatch(glob: string, value: string): boolean {
-  const re = new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(value);
-}
-
 export function checkFacts(input: CheckInput): CheckResult {
   const now = input.now ?? new Date();
-  const today = input.today ?? localDate(now);
+  // Suppression expiry is counted on the filing calendar's date (China, UTC+8), as the registry does.
+  const today = input.today ?? chinaToday(now);
   const { facts, ruleSet } = input;
   const detected = detectCategories(facts, ruleSet.permissionMap);
   const filed = ((input.app?.data.permissions as PermissionLabel[] | undefined) ?? []).slice();
-  const undeclared = input.app ? detected.filter((d) => !filed.includes(d.label)) : [];
-  const notDetected = input.app ? filed.filter((l) => !detected.some((d) => d.label === l)) : [];
+  // Without a record nothing is filed, so nothing can be undeclared.
+  const { undeclared, notDetected } = input.app ? compareCategories(detected, filed) : { undeclared: [], notDetected: [] };
   const ctx: RuleContext = { facts, detected, undeclared, notDetected, today };
   if (input.app) ctx.app = input.app.data;
   if (input.record) ctx.record = input.record;
@@ -51,7 +43,7 @@ export function checkFacts(input: CheckInput): CheckResult {
 
   const expired = new Map<string, Suppression>();
   const findings: Finding[] = raw.map((f) => {
-    const applicable = (input.suppressions ?? []).filter((s) => s.rule === f.rule && (!s.packages?.length || s.packages.some((g) => globMatch(g, facts.id))));
+    const applicable = (input.suppressions ?? []).filter((s) => s.rule === f.rule && (!s.packages?.length || s.packages.some((g) => globRegExp(g).test(facts.id))));
     const live = applicable.find((s) => !s.until || s.until >= today);
     for (const s of applicable) if (s.until && s.until < today) expired.set(`${s.rule}|${s.until}|${s.by}`, s);
     return live ? { ...f, suppressed: live } : f;
