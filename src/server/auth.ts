@@ -24,6 +24,28 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
+/** Methods that change nothing; every other one is state-changing and gets the cross-site check. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a request that rides on the session cookie came from another site. SameSite=Strict already keeps
+ * the cookie off cross-site requests in current browsers; this is the second lock (OWASP: verify the origin
+ * with standard headers) for older browsers and same-site subdomains. Fetch Metadata first, then Origin
+ * against Host; a request with neither header (curl, old clients) is not a browser's cross-site request.
+ */
+export function crossSite(req: FastifyRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string') return false;
+  if (origin === 'null') return true;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
 export function principalFrom(db: Db, req: FastifyRequest): Principal | undefined {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
@@ -31,7 +53,13 @@ export function principalFrom(db: Db, req: FastifyRequest): Principal | undefine
     return m ? principalForToken(db, m[1]!) : undefined;
   }
   const sid = parseCookies(req.headers.cookie)[SESSION_COOKIE];
-  return sid ? principalForSession(db, sid) : undefined;
+  if (!sid) return undefined;
+  // A bearer token cannot be forged by another site; a cookie can be sent by one, so it counts only same-site.
+  if (!SAFE_METHODS.has(req.method) && crossSite(req)) {
+    req.log.warn({ refused: 'cross-site', route: req.url, method: req.method, origin: req.headers.origin, fetchSite: req.headers['sec-fetch-site'] }, 'session cookie ignored on a cross-site request');
+    return undefined;
+  }
+  return principalForSession(db, sid);
 }
 
 export function refuse(req: FastifyRequest, status: 401 | 403, reason: string): void {

@@ -73,6 +73,8 @@ export const SESSION_HOURS = 12;
 export function createSession(db: Db, tokenId: number): string {
   const sid = randomBytes(TOKEN_BYTES).toString('base64url');
   const now = new Date();
+  // Expired sessions are swept at each login: they grant nothing, but the table should not grow forever.
+  db.prepare('DELETE FROM server_sessions WHERE expires_at <= ?').run(now.toISOString());
   db.prepare('INSERT INTO server_sessions (hash, token_id, created_at, expires_at) VALUES (?, ?, ?, ?)')
     .run(hashSecret(sid), tokenId, now.toISOString(), new Date(now.getTime() + SESSION_HOURS * 3600_000).toISOString());
   return sid;

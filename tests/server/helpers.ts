@@ -124,9 +124,9 @@ export function upload(base: string, path: string, parts: Part[], opts: { token?
   });
 }
 
-export function get(base: string, path: string, opts: { token?: string; cookie?: string; method?: string; body?: unknown } = {}): Promise<HttpResult> {
+export function get(base: string, path: string, opts: { token?: string; cookie?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.cookie) headers.cookie = opts.cookie;
     let payload: string | undefined;
