@@ -110,6 +110,13 @@ export const ScanBlockSchema = z.strictObject({
   counts: ScanCountsSchema,
   findings: z.array(text('规则编号')).describe('未豁免的问题（规则编号）'),
   undeclared: z.array(z.enum(PERMISSION_LABELS)).describe('检测到但未申报的权限'),
+  // Optional so that blocks written before the inventory existed still validate.
+  sdks: z.array(z.strictObject({
+    name: text('SDK 名称'),
+    vendor: text('厂商'),
+    category: text('类别'),
+    where: z.array(z.string()).describe('发现位置（最多 3 处）'),
+  })).optional().describe('第三方 SDK 清单'),
 }).describe('检测结果');
 
 /** One app on the provider form (教育移动应用信息，一个应用填一次). Field names are fixed by the check contract. */

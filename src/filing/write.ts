@@ -164,8 +164,13 @@ export function scanBlockFromResult(r: CheckResult): ScanBlock {
     counts: { high: r.counts.high, medium: r.counts.medium, low: r.counts.low, info: r.counts.info },
     findings,
     undeclared: r.undeclared.map((d) => d.label),
+    // The inventory the privacy policy must list (《认定方法》二.1); a few places each, the report has them all.
+    sdks: (r.package.sdks ?? []).map((s) => ({ name: s.name, vendor: s.vendor, category: s.category, where: [...new Set(s.evidence.map((e) => e.value))].slice(0, MAX_SDK_PLACES) })),
   };
 }
+
+/** Places kept per SDK in the record's 检测结果: enough to find it, short enough to read in the form. */
+const MAX_SDK_PLACES = 3;
 
 function detectedLabels(detected: readonly CategoryDetection[]): PermissionLabel[] {
   const set = new Set(detected.map((d) => d.label));

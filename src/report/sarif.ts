@@ -134,6 +134,8 @@ export function renderSarif(r: CheckResult, lang: Lang = 'zh'): string {
       expiredSuppressions: r.expiredSuppressions.map((s) => ({ ...s })),
       notAssessable: r.notAssessable.map((t) => ({ zh: t.zh, en: t.en })),
       manual: r.manual.map((t) => ({ zh: t.zh, en: t.en })),
+      // SARIF has no place for an inventory; consumers of the verdict still want the SDK list beside it.
+      sdks: (p.sdks ?? []).map((s) => ({ id: s.id, name: s.name, vendor: s.vendor, category: s.category, evidence: s.evidence.map((e) => ({ ...e })) })),
     },
   };
   const log = { $schema: SARIF_SCHEMA_URI, version: SARIF_VERSION, runs: [run] };

@@ -197,6 +197,20 @@ describe('scanBlockFromResult', () => {
     expect(ScanBlockSchema.parse(block)).toEqual(block);
     expect(block).toMatchObject({ md5: facts.file.md5, sha256: facts.file.sha256, verdictZh: '不通过', findings: ['EDU-AND-MAN-001', 'EDU-PKG-005'], undeclared: ['短信'] });
   });
+
+  it('lists the SDK inventory with at most three distinct places each', () => {
+    const evidence = ['com.qq.e.ads', 'com.qq.e.comm', 'com.qq.e.comm', 'libgdtadv2.so', 'com.qq.e.union'].map((value) => ({ kind: 'class' as const, value, location: 'classes.dex' }));
+    const withSdks = { ...facts, sdks: [{ id: 'gdt', name: '优量汇（广点通）', vendor: '腾讯', category: 'advertising' as const, evidence }] };
+    const result = { tool: { name: 'eduscan', version: '0.1.0' }, rules: { version: '1', digest: 'sha256:abc', count: 1 }, createdAt: '2025-01-31T08:00:00.000Z', verdict: 'pass', verdictReasons: [], counts: { high: 0, medium: 0, low: 0, info: 0 }, package: withSdks, detected, filed: [], undeclared: [], notDetected: [], findings: [], expiredSuppressions: [], notAssessable: [], manual: [] } as CheckResult;
+    const block = scanBlockFromResult(result);
+    expect(ScanBlockSchema.parse(block)).toEqual(block);
+    expect(block.sdks).toEqual([{ name: '优量汇（广点通）', vendor: '腾讯', category: 'advertising', where: ['com.qq.e.ads', 'com.qq.e.comm', 'libgdtadv2.so'] }]);
+  });
+
+  it('accepts a block written before the inventory existed', () => {
+    const { sdks: _dropped, ...old } = { ...SCAN_BLOCK, sdks: [] };
+    expect(ScanBlockSchema.safeParse(old).success).toBe(true);
+  });
 });
 
 describe('fillApp', () => {

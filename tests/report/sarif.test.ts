@@ -129,6 +129,15 @@ describe('renderSarif', () => {
     expect(props.package.md5).toBe(android.package.file.md5);
   });
 
+  it('carries the SDK inventory beside the verdict, and stays valid SARIF', () => {
+    const sdks = [{ id: 'pangle', name: '穿山甲', vendor: '字节跳动', category: 'advertising' as const, evidence: [{ kind: 'class' as const, value: 'com.bytedance.sdk.openadsdk', location: 'classes.dex' }] }];
+    const withSdks: CheckResult = { ...android, package: { ...android.package, sdks } };
+    const log = JSON.parse(renderSarif(withSdks));
+    expect(valid(log)).toEqual([]);
+    expect(log.runs[0].properties.sdks).toEqual(sdks);
+    expect(JSON.parse(renderSarif(android)).runs[0].properties.sdks).toEqual(android.package.sdks ?? []);
+  });
+
   it('writes English text with lang en and says which language it is', () => {
     const zh: Log = JSON.parse(renderSarif(android, 'zh')).runs[0];
     const en: Log = JSON.parse(renderSarif(android, 'en')).runs[0];
