@@ -5,7 +5,7 @@ import { chinaToday } from '../calendar/dates.js';
 import { globRegExp } from '../code/match.js';
 import { compareCategories, detectCategories } from '../rules/categories.js';
 import { evaluateRules, type RuleContext } from '../rules/engine.js';
-import type { RuleSet } from '../rules/types.js';
+import type { Rule, RuleSet } from '../rules/types.js';
 import { VERSION } from '../version.js';
 import { MANUAL_CHECKS } from './manual-checks.js';
 import {
@@ -27,6 +27,34 @@ export interface CheckInput {
 
 const SEVERITY_RANK: Record<Severity, number> = { high: 3, medium: 2, low: 1, info: 0 };
 
+interface RuleSetIndex {
+  /** Position of each rule id in localeCompare order. */
+  ruleRank: Map<string, number>;
+  notAssessableRules: Set<string>;
+}
+
+const ruleSetIndexes = new WeakMap<readonly Rule[], RuleSetIndex>();
+
+function ruleSetIndex(rules: readonly Rule[]): RuleSetIndex {
+  let ix = ruleSetIndexes.get(rules);
+  if (!ix) {
+    const ids = [...new Set(rules.map((r) => r.id))].sort((a, b) => a.localeCompare(b));
+    // Ids that collate equal share a rank, so the order stays what localeCompare gives.
+    const ruleRank = new Map<string, number>();
+    ids.forEach((id, i) => ruleRank.set(id, i > 0 && ids[i - 1]!.localeCompare(id) === 0 ? ruleRank.get(ids[i - 1]!)! : i));
+    ix = { ruleRank, notAssessableRules: new Set(rules.filter((r) => r.notAssessable).map((r) => r.id)) };
+    ruleSetIndexes.set(rules, ix);
+  }
+  return ix;
+}
+
+/** a.localeCompare(b), by rank for ids of the rule set (all of them, since findings come from its rules). */
+function compareIds(rank: Map<string, number>, a: string, b: string): number {
+  const x = rank.get(a);
+  const y = rank.get(b);
+  return x !== undefined && y !== undefined ? x - y : a.localeCompare(b);
+}
+
 export function checkFacts(input: CheckInput): CheckResult {
   const now = input.now ?? new Date();
   // Suppression expiry is counted on the filing calendar's date (China, UTC+8), as the registry does.
@@ -42,18 +70,20 @@ export function checkFacts(input: CheckInput): CheckResult {
   const raw = evaluateRules(ruleSet, ctx);
 
   const expired = new Map<string, Suppression>();
-  const findings: Finding[] = raw.map((f) => {
-    const applicable = (input.suppressions ?? []).filter((s) => s.rule === f.rule && (!s.packages?.length || s.packages.some((g) => globRegExp(g).test(facts.id))));
+  const suppressions = input.suppressions ?? [];
+  const findings: Finding[] = suppressions.length === 0 ? raw : raw.map((f) => {
+    const applicable = suppressions.filter((s) => s.rule === f.rule && (!s.packages?.length || s.packages.some((g) => globRegExp(g).test(facts.id))));
     const live = applicable.find((s) => !s.until || s.until >= today);
     for (const s of applicable) if (s.until && s.until < today) expired.set(`${s.rule}|${s.until}|${s.by}`, s);
     return live ? { ...f, suppressed: live } : f;
   });
-  findings.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.rule.localeCompare(b.rule));
+  const { ruleRank, notAssessableRules } = ruleSetIndex(ruleSet.rules);
+  // By severity, then by rule id in localeCompare order (ranked once per rule set: collation is slow).
+  findings.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || compareIds(ruleRank, a.rule, b.rule));
 
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of findings) if (!f.suppressed) counts[f.severity]++;
 
-  const notAssessableRules = new Set(ruleSet.rules.filter((r) => r.notAssessable).map((r) => r.id));
   const notAssessable = findings.filter((f) => !f.suppressed && notAssessableRules.has(f.rule)).map((f) => f.message);
   const { verdict, reasons } = decide(counts, findings, notAssessable);
   return {

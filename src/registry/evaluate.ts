@@ -6,7 +6,7 @@ import { hash } from 'node:crypto';
 import { checkFacts } from '../check/check.js';
 import type { CheckResult, Finding, Severity, Suppression, Verdict } from '../check/types.js';
 import { isEduscanError } from '../errors.js';
-import type { PackageFacts } from '../facts/schema.js';
+import { FACTS_SCHEMA_VERSION, type PackageFacts } from '../facts/schema.js';
 import { parseFilingText, type FilingDocument } from '../filing/load.js';
 import { selectApp } from '../filing/match.js';
 import type { RuleSet } from '../rules/types.js';
@@ -131,6 +131,12 @@ export class Evaluator {
   evaluate(facts: PackageFacts, record: RecordRow | undefined, appHint: string | null): EvalOutcome {
     const rec = record ? this.recordCtx(record) : undefined;
     const base = { recordId: record?.id ?? null, recordDigest: record?.digest ?? null };
+    // Stored facts are not parsed with zod again (that costs more than the whole check): the cache row was
+    // written by this PARSER_VERSION (its key), whose output is typed PackageFacts; the facts schema version
+    // is the cheap guard against a row of another shape.
+    if (facts.schemaVersion !== FACTS_SCHEMA_VERSION) {
+      return { ...base, app: null, error: { code: 'E_DB', message: `stored facts have schema version ${String(facts.schemaVersion)}, this eduscan reads version ${FACTS_SCHEMA_VERSION}: re-scan the package` } };
+    }
     if (rec?.error) return { ...base, app: null, error: rec.error };
     let app: Parameters<typeof checkFacts>[0]['app'];
     let matched: EvalOutcome['app'] = null;
