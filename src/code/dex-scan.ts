@@ -1,11 +1,17 @@
 // One DEX file → the facts the code pass needs: which SDK (or packer stub) each defined class belongs to,
 // and which class's code uses which sensitive API. Framework API references are found in the method_ids /
-// field_ids / string_ids tables first (raw-byte prefix checks, only candidate names decoded); only when a
-// file refers to one is its code swept (code-scan.ts) to learn which classes hold the references.
+// field_ids / string_ids tables first; only when a file refers to one is its code swept (code-scan.ts) to
+// learn which classes hold the references.
+// Names are matched as raw MUTF-8 bytes in place, through byte tries built once per signature set: a class
+// descriptor or a string constant is decoded only when it matches (or when its bytes hold an overlong form
+// that only decoding can judge). The answers are those of comparing decoded strings, which is what the
+// previous version did (tests/code/reference/, tests/oracle/code/).
+import { ByteTrie } from '../dex/byte-trie.js';
 import { scanCode } from '../dex/code-scan.js';
 import { DexFile, dexHeaderOffsets } from '../dex/dex-file.js';
+import { encodeMutf8, mayBeOverlong } from '../dex/mutf8.js';
 import type { Anomaly } from '../errors.js';
-import { ClassMatcher, descriptorKey, javaName } from './match.js';
+import { ClassMatcher, DECODE, DescriptorTrie, descriptorKey, javaName } from './match.js';
 import type { CodeRules } from './types.js';
 
 /** Callers kept as evidence per (API member, owner) and dex file. */
@@ -31,6 +37,27 @@ export interface AndroidIndex {
   stringFirstBytes: Uint8Array;
   /** Descriptor prefixes of the classes that own sensitive members ("Landroid/", "Ljava/"). */
   ownerRoots: Buffer[];
+  /** The same data as byte tries (see RawIndex). */
+  raw: RawIndex;
+}
+
+/** Byte tries over the signature data, for matching DEX strings without decoding them. */
+interface RawIndex {
+  sdkClasses: DescriptorTrie<number>;
+  packerClasses: DescriptorTrie<number>;
+  /** Descriptors of the classes owning sensitive members; per node, their method and field tables. */
+  memberClasses: ByteTrie;
+  methodTables: (Map<string, ApiMemberRef> | undefined)[];
+  fieldTables: (Map<string, ApiMemberRef> | undefined)[];
+  /** String prefixes as UTF-8 (as stringStartsWith compares them); per node, the first prefix ending there. */
+  prefixes: ByteTrie;
+  prefixAt: Int32Array;
+  /** Exact strings as MUTF-8; per node, the string ending there (index into exactRefs). */
+  exact: ByteTrie;
+  exactAt: Int32Array;
+  exactRefs: ApiMemberRef[];
+  /** False when a string signature holds U+0000 or U+FFFD, or a prefix a NUL byte: then strings are decoded. */
+  rawStrings: boolean;
 }
 
 const indexes = new WeakMap<CodeRules, AndroidIndex>();
@@ -68,9 +95,79 @@ export function androidIndex(rules: CodeRules): AndroidIndex {
   const index: AndroidIndex = {
     sdkClasses, packerClasses, methods, fields, strings, stringPrefixes, stringFirstBytes,
     ownerRoots: [...roots].map((r) => Buffer.from(r, 'latin1')),
+    raw: rawIndex(sdkClasses, packerClasses, methods, fields, strings, stringPrefixes),
   };
   indexes.set(rules, index);
   return index;
+}
+
+function rawIndex(
+  sdkClasses: ClassMatcher<number>, packerClasses: ClassMatcher<number>, methods: AndroidIndex['methods'], fields: AndroidIndex['fields'],
+  strings: AndroidIndex['strings'], stringPrefixes: AndroidIndex['stringPrefixes'],
+): RawIndex {
+  const owners = [...new Set([...methods.keys(), ...fields.keys()])];
+  const memberClasses = new ByteTrie(owners.map((k) => encodeMutf8(k)));
+  const methodTables: RawIndex['methodTables'] = [];
+  const fieldTables: RawIndex['fieldTables'] = [];
+  owners.forEach((k, i) => {
+    const node = memberClasses.keyNodes[i]!;
+    methodTables[node] = methods.get(k);
+    fieldTables[node] = fields.get(k);
+  });
+  const prefixes = new ByteTrie(stringPrefixes.map((p) => p.bytes));
+  const prefixAt = prefixes.values();
+  // Prefixes are tried in list order: the first one listed wins where several match.
+  for (let i = stringPrefixes.length - 1; i >= 0; i--) prefixAt[prefixes.keyNodes[i]!] = i;
+  const exactKeys = [...strings.keys()];
+  const exact = new ByteTrie(exactKeys.map((k) => encodeMutf8(k)));
+  const exactAt = exact.values();
+  exactKeys.forEach((_, i) => (exactAt[exact.keyNodes[i]!] = i));
+  const rawStrings = exactKeys.every((k) => !/[\0\ufffd]/.test(k)) && stringPrefixes.every((p) => !p.bytes.includes(0));
+  return {
+    sdkClasses: new DescriptorTrie(sdkClasses), packerClasses: new DescriptorTrie(packerClasses), memberClasses, methodTables, fieldTables,
+    prefixes, prefixAt, exact, exactAt, exactRefs: exactKeys.map((k) => strings.get(k)!), rawStrings,
+  };
+}
+
+/**
+ * Trie node of the key that the NUL-terminated bytes at `p` equal, -1 when they equal no key, DECODE when
+ * an overlong form leaves the raw comparison undecided.
+ */
+function exactNode(trie: ByteTrie, buf: Uint8Array, p: number, end: number): number {
+  const { alpha, child, width } = trie;
+  let node = 0;
+  for (; p < end; p++) {
+    const b = buf[p]!;
+    if (b === 0) return node;
+    const col = alpha[b]!;
+    const next = col === 0 ? 0 : child[node * width + col]!;
+    if (next === 0) return mayBeOverlong(b) ? DECODE : -1;
+    node = next;
+  }
+  return -1;
+}
+
+/** Index of the first listed string prefix that the bytes at `p` start with (raw bytes, as stringStartsWith), or -1. */
+function firstPrefix(raw: RawIndex, buf: Uint8Array, p: number, end: number): number {
+  const { alpha, child, width } = raw.prefixes;
+  const at = raw.prefixAt;
+  let node = 0;
+  let first = -1;
+  for (; p < end; p++) {
+    const col = alpha[buf[p]!]!;
+    const next = col === 0 ? 0 : child[node * width + col]!;
+    if (next === 0) break;
+    node = next;
+    const i = at[node]!;
+    if (i >= 0 && (first < 0 || i < first)) first = i;
+  }
+  return first;
+}
+
+/** The string signature a string matches, by decoding it (signature data raw bytes cannot judge). */
+function slowStringRef(dex: DexFile, s: number, index: AndroidIndex): ApiMemberRef | undefined {
+  for (const p of index.stringPrefixes) if (dex.stringStartsWith(s, p.bytes)) return p.ref;
+  return index.strings.get(dex.string(s));
 }
 
 export interface DexInfo {
@@ -123,44 +220,58 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
     truncatedCode: 0,
   };
 
+  const raw = index.raw;
+  const buf = dex.buf;
+  const end = dex.end;
+
   // Classes defined here → SDK (for the inventory and to attribute code below).
   const owner = new Int32Array(dex.classCount).fill(-1);
+  const packers = raw.packerClasses.size > 0;
   for (let c = 0; c < dex.classCount; c++) {
-    const desc = dex.classDescriptor(c);
-    const sdk = index.sdkClasses.match(desc);
+    const sidx = dex.typeStringIdx(dex.classDefTypeIdx(c));
+    const start = dex.stringStart(sidx);
+    // Checked as decoding it would: a descriptor without its NUL makes the file unreadable.
+    dex.stringEnd(sidx);
+    let at = raw.sdkClasses.walk(buf, start, end);
+    const sdk = at === DECODE ? index.sdkClasses.match(dex.string(sidx)) : raw.sdkClasses.matches[at];
     if (sdk) {
       owner[c] = sdk.value;
       const seen = out.sdkClasses.get(sdk.value);
       if (seen) seen.count++;
       else out.sdkClasses.set(sdk.value, { signature: sdk.signature, count: 1 });
     }
-    if (index.packerClasses.size > 0) {
-      const p = index.packerClasses.match(desc);
-      if (p && !out.packerClasses.has(p.value)) out.packerClasses.set(p.value, javaName(desc));
+    if (packers) {
+      at = raw.packerClasses.walk(buf, start, end);
+      const p = at === DECODE ? index.packerClasses.match(dex.string(sidx)) : raw.packerClasses.matches[at];
+      if (p && !out.packerClasses.has(p.value)) out.packerClasses.set(p.value, javaName(dex.string(sidx)));
     }
   }
 
   // Referenced framework members and string constants worth a code sweep.
   const refs = { method: new Map<number, ApiMemberRef>(), field: new Map<number, ApiMemberRef>(), string: new Map<number, ApiMemberRef>() };
-  // Per type: does its descriptor start like a sensitive class's (0 unknown, 1 yes, -1 no), and its members.
+  // Per type: does its descriptor start like a sensitive class's (0 unknown, 1 yes, -1 no), and the trie
+  // node of the sensitive class it is (-1: none; -2: not looked up yet).
   const sensitiveType = new Int8Array(dex.typeCount);
-  const typeTables = new Map<Map<string, Map<string, ApiMemberRef>>, (Map<string, ApiMemberRef> | null)[]>();
-  const typeMembers = (typeIdx: number, table: Map<string, Map<string, ApiMemberRef>>): Map<string, ApiMemberRef> | undefined => {
+  const typeNode = new Int32Array(dex.typeCount).fill(-2);
+  const typeMembers = (typeIdx: number, tables: RawIndex['methodTables'], table: AndroidIndex['methods']): Map<string, ApiMemberRef> | undefined => {
     if (sensitiveType[typeIdx] === -1) return undefined;
     const sidx = dex.typeStringIdx(typeIdx);
     if (sensitiveType[typeIdx] === 0) {
       sensitiveType[typeIdx] = index.ownerRoots.some((r) => dex.stringStartsWith(sidx, r)) ? 1 : -1;
       if (sensitiveType[typeIdx] === -1) return undefined;
     }
-    let memo = typeTables.get(table);
-    if (!memo) typeTables.set(table, (memo = []));
-    let m = memo[typeIdx];
-    if (m === undefined) memo[typeIdx] = m = table.get(dex.string(sidx)) ?? null;
-    return m ?? undefined;
+    let node = typeNode[typeIdx]!;
+    if (node === -2) {
+      dex.stringEnd(sidx);
+      node = exactNode(raw.memberClasses, buf, dex.stringStart(sidx), end);
+      typeNode[typeIdx] = node;
+    }
+    if (node === DECODE) return table.get(dex.string(sidx));
+    return node >= 0 ? tables[node] : undefined;
   };
   let methods: Uint8Array | undefined;
   for (let m = 0; m < dex.methodCount; m++) {
-    const names = typeMembers(dex.methodClassIdx(m), index.methods);
+    const names = typeMembers(dex.methodClassIdx(m), raw.methodTables, index.methods);
     const ref = names?.get(dex.string(dex.methodNameIdx(m)));
     if (ref) {
       (methods ??= new Uint8Array(dex.methodCount))[m] = 1;
@@ -170,7 +281,7 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
   let fields: Uint8Array | undefined;
   if (index.fields.size > 0) {
     for (let f = 0; f < dex.fieldCount; f++) {
-      const names = typeMembers(dex.fieldClassIdx(f), index.fields);
+      const names = typeMembers(dex.fieldClassIdx(f), raw.fieldTables, index.fields);
       const ref = names?.get(dex.string(dex.fieldNameIdx(f)));
       if (ref) {
         (fields ??= new Uint8Array(dex.fieldCount))[f] = 1;
@@ -180,17 +291,26 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
   }
   let strings: Uint8Array | undefined;
   if (index.strings.size + index.stringPrefixes.length > 0) {
+    const nPrefixes = index.stringPrefixes.length;
     for (let s = 0; s < dex.stringCount; s++) {
-      const { start } = dex.stringDataAt(s);
-      if (start >= dex.end || index.stringFirstBytes[dex.buf[start]!] !== 1) continue;
+      const start = dex.stringStart(s);
+      if (start >= end || index.stringFirstBytes[buf[start]!] !== 1) continue;
       let ref: ApiMemberRef | undefined;
-      for (const p of index.stringPrefixes) {
-        if (dex.stringStartsWith(s, p.bytes)) {
-          ref = p.ref;
-          break;
+      if (!raw.rawStrings) {
+        ref = slowStringRef(dex, s, index);
+      } else {
+        const first = firstPrefix(raw, buf, start, end);
+        if (first >= 0) {
+          dex.charge(first + 1); // one per prefix tried, as before
+          ref = index.stringPrefixes[first]!.ref;
+        } else {
+          dex.charge(nPrefixes);
+          dex.stringEnd(s); // decoding it would have checked its NUL
+          const node = exactNode(raw.exact, buf, start, end);
+          if (node === DECODE) ref = index.strings.get(dex.string(s));
+          else if (node >= 0 && raw.exactAt[node]! >= 0) ref = raw.exactRefs[raw.exactAt[node]!];
         }
       }
-      ref ??= index.strings.get(dex.string(s));
       if (ref) {
         (strings ??= new Uint8Array(dex.stringCount))[s] = 1;
         refs.string.set(s, ref);

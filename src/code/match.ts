@@ -1,5 +1,8 @@
 // Matching class names and file names against signature data. Class names are compared in DEX descriptor
-// form ("Lcom/igexin/sdk/PushManager;") so no class name is converted before it is known to matter.
+// form ("Lcom/igexin/sdk/PushManager;") so no class name is converted before it is known to matter; in a
+// dex file they are compared as raw MUTF-8 bytes in place (DescriptorTrie), without decoding them at all.
+import { ByteTrie } from '../dex/byte-trie.js';
+import { encodeMutf8, mayBeOverlong } from '../dex/mutf8.js';
 
 /** Java name (com.igexin. / com.stub.StubApp) → descriptor key (Lcom/igexin/ / Lcom/stub/StubApp;). */
 export function descriptorKey(javaName: string): string {
@@ -42,6 +45,14 @@ export class ClassMatcher<T> {
     if (!map.has(key)) map.set(key, { value, signature });
   }
 
+  /** Package entries (descriptor prefixes ending in "/") and whole-class entries (ending in ";"), first entry per key. */
+  entries(): { key: string; match: ClassMatch<T>; kind: 'package' | 'class' }[] {
+    return [
+      ...[...this.packages].map(([key, match]) => ({ key, match, kind: 'package' as const })),
+      ...[...this.classes].map(([key, match]) => ({ key, match, kind: 'class' as const })),
+    ];
+  }
+
   match(descriptor: string): ClassMatch<T> | undefined {
     if (this.classes.size > 0) {
       const dollar = descriptor.indexOf('$');
@@ -66,6 +77,68 @@ export class ClassMatcher<T> {
     if (this.byPackage.size >= MAX_MEMO_PACKAGES) this.byPackage.clear();
     this.byPackage.set(pkg, found);
     return found ?? undefined;
+  }
+}
+
+/** DescriptorTrie.walk: the bytes cannot be judged raw; decode the string and use ClassMatcher.match. */
+export const DECODE = -2;
+const DOLLAR = 0x24;
+const SEMICOLON = 0x3b;
+
+/**
+ * The entries of a ClassMatcher as a byte trie, giving exactly ClassMatcher.match's answer for a descriptor
+ * held as MUTF-8 bytes: a whole-class entry matches the class or its inner classes (the outer name is cut at
+ * the first "$"), and wins over packages; otherwise the longest package entry that prefixes the descriptor.
+ * Entries with "$" in a class name can never match (ClassMatcher compares the outer name) and are left out.
+ */
+export class DescriptorTrie<T> {
+  readonly matches: ClassMatch<T>[] = [];
+  private readonly trie: ByteTrie;
+  /** Per node: index into matches of the package entry ending there, or -1. */
+  private readonly pkg: Int32Array;
+  /** Per node: index of the class entry whose name (without ";") ends there, or -1. */
+  private readonly stem: Int32Array;
+  /** False when an entry holds U+0000 or U+FFFD, which raw comparison cannot judge: every walk says DECODE. */
+  private readonly raw: boolean;
+
+  constructor(matcher: ClassMatcher<T>) {
+    const entries = matcher.entries().filter((e) => e.kind === 'package' || !e.key.includes('$'));
+    this.raw = entries.every((e) => !/[\0\ufffd]/.test(e.key));
+    const keys = entries.map((e) => encodeMutf8(e.kind === 'class' ? e.key.slice(0, -1) : e.key));
+    this.trie = new ByteTrie(keys);
+    this.pkg = this.trie.values();
+    this.stem = this.trie.values();
+    entries.forEach((e, i) => {
+      (e.kind === 'package' ? this.pkg : this.stem)[this.trie.keyNodes[i]!] = this.matches.length;
+      this.matches.push(e.match);
+    });
+  }
+
+  get size(): number {
+    return this.matches.length;
+  }
+
+  /** Index into `matches` for the descriptor whose bytes start at `p` (NUL-terminated, before `end`), -1, or DECODE. */
+  walk(buf: Uint8Array, p: number, end: number): number {
+    if (!this.raw) return DECODE;
+    const { alpha, child, width } = this.trie;
+    const pkg = this.pkg;
+    const stem = this.stem;
+    let node = 0;
+    let best = -1;
+    while (p < end) {
+      const b = buf[p]!;
+      const cls = stem[node]!;
+      // A class name ends here: the class itself ("…;" then the NUL) or one of its inner classes ("…$").
+      if (cls >= 0 && (b === DOLLAR || (b === SEMICOLON && p + 1 < end && buf[p + 1] === 0))) return cls;
+      const col = alpha[b]!;
+      const next = col === 0 ? 0 : child[node * width + col]!;
+      if (next === 0) return mayBeOverlong(b) ? DECODE : best;
+      node = next;
+      p++;
+      if (pkg[node]! >= 0) best = pkg[node]!;
+    }
+    return best;
   }
 }
 

@@ -87,17 +87,45 @@ export interface CodeScanResult {
   truncated: number;
 }
 
+/** INFO[op]: width in code units (low nibble) | what unit 1 names (RefKind << 4); a nop may be a payload. */
+const WIDTH_MASK = 0x0f;
+const KIND_SHIFT = 4;
+const NOP_MARK = 0x80;
+const INFO = buildInfo();
+
+function buildInfo(): Uint8Array {
+  const info = new Uint8Array(256);
+  for (let op = 0; op < 256; op++) info[op] = WIDTH[op]! | (REF[op]! << KIND_SHIFT);
+  info[0] = info[0]! | NOP_MARK;
+  return info;
+}
+
+const NO_MARKS = new Uint8Array(0);
+/** Hits of the method being swept, as (RefKind, index) pairs: the caller's callback is not called from the hot loop. */
+const found: number[] = [];
+const KIND_NAMES: Record<number, RefType> = { [RefKind.Method]: 'method', [RefKind.Field]: 'field', [RefKind.String]: 'string' };
+
 /**
  * Calls `hit(classDefIndex, kind, index)` once per instruction that names a marked method, field or string.
  * Throws E_BAD_DEX when class data or a code item lies outside the file, or when the file costs more work
  * than its size allows (DexFile.charge).
  */
 export function scanCode(dex: DexFile, targets: CodeScanTargets, hit: (classDef: number, kind: RefType, index: number) => void): CodeScanResult {
-  const { methods, fields, strings } = targets;
+  const methods = targets.methods ?? NO_MARKS;
+  const fields = targets.fields ?? NO_MARKS;
+  const strings = targets.strings ?? NO_MARKS;
+  // Opcodes whose kind nobody asked for are plain instructions here: the loop below then tests one byte.
+  const info = INFO.slice();
+  for (let op = 1; op < 256; op++) {
+    const k = info[op]! >> KIND_SHIFT;
+    const wanted = k === RefKind.Method ? targets.methods : k === RefKind.Field ? targets.fields : k === RefKind.String || k === RefKind.StringJumbo ? targets.strings : undefined;
+    if (!wanted) info[op] = info[op]! & WIDTH_MASK;
+  }
   const buf = dex.buf;
   const end = dex.end;
   const result: CodeScanResult = { codeItems: 0, units: 0, truncated: 0 };
-  for (let c = 0; c < dex.classCount; c++) {
+  const classCount = dex.classCount;
+  for (let c = 0; c < classCount; c++) {
     const dataOff = dex.classDataOff(c);
     if (dataOff === 0) continue;
     let p = dataOff;
@@ -111,14 +139,10 @@ export function scanCode(dex: DexFile, targets: CodeScanTargets, hit: (classDef:
       dex.fail(`class_data at offset ${dataOff}: ${fieldsN} fields and ${methodsN} methods cannot fit in the ${end - p} bytes left`, dataOff);
     }
     dex.charge(fieldsN * MIN_ENCODED_FIELD + methodsN * MIN_ENCODED_METHOD);
-    for (let i = 0; i < fieldsN * 2; i++) {
-      dex.readUleb(p);
-      p = dex.ulebEnd;
-    }
+    p = skipUlebs(dex, p, fieldsN * 2);
     for (let i = 0; i < methodsN; i++) {
-      dex.readUleb(p); // method_idx_diff
-      dex.readUleb(dex.ulebEnd); // access_flags
-      const codeOff = dex.readUleb(dex.ulebEnd);
+      p = skipUlebs(dex, p, 2); // method_idx_diff, access_flags
+      const codeOff = dex.readUleb(p);
       p = dex.ulebEnd;
       if (codeOff === 0) continue;
       const insnsSize = dex.u32(codeOff + CODE_ITEM_INSNS_SIZE);
@@ -128,39 +152,65 @@ export function scanCode(dex: DexFile, targets: CodeScanTargets, hit: (classDef:
       dex.charge(insnsSize);
       result.codeItems++;
       result.units += insnsSize;
-      let q = start;
-      while (q < stop) {
-        const op = buf[q]!;
-        let width = WIDTH[op]!;
-        if (op === 0) {
-          const unit = buf[q]! | (buf[q + 1]! << 8);
-          if (unit === PACKED_SWITCH_PAYLOAD || unit === SPARSE_SWITCH_PAYLOAD || unit === FILL_ARRAY_DATA_PAYLOAD) {
-            width = payloadWidth(buf, q, stop, unit);
-            if (width === 0) {
-              result.truncated++;
-              break;
-            }
-          }
-        } else {
-          const ref = REF[op]!;
-          if (ref !== RefKind.None && q + width * 2 <= stop) {
-            const idx = buf[q + 2]! | (buf[q + 3]! << 8);
-            if (ref === RefKind.Method) {
-              if (methods !== undefined && methods[idx] === 1) hit(c, 'method', idx);
-            } else if (ref === RefKind.Field) {
-              if (fields !== undefined && fields[idx] === 1) hit(c, 'field', idx);
-            } else if (strings !== undefined) {
-              const sidx = ref === RefKind.StringJumbo ? idx + (buf[q + 4]! | (buf[q + 5]! << 8)) * 0x10000 : idx;
-              if (strings[sidx] === 1) hit(c, 'string', sidx);
-            }
-          }
-        }
-        q += width * 2;
-      }
-      if (q > stop) result.truncated++;
+      found.length = 0;
+      const q = sweep(buf, start, stop, info, methods, fields, strings);
+      if (q < 0 || q > stop) result.truncated++;
+      for (let h = 0; h < found.length; h += 2) hit(c, KIND_NAMES[found[h]!]!, found[h + 1]!);
     }
   }
   return result;
+}
+
+/**
+ * Walks the instructions in [start, stop) of one method, pushing hits to `found`; returns where the walk ended (past `stop`
+ * when the last instruction overruns) or -1 when a payload does not fit. A function of its own: V8 optimizes
+ * a small hot loop much sooner than the whole scan, and a scan runs once per file.
+ */
+function sweep(buf: Buffer, start: number, stop: number, info: Uint8Array, methods: Uint8Array, fields: Uint8Array, strings: Uint8Array): number {
+  let q = start;
+  while (q < stop) {
+    const op = buf[q]!;
+    const inf = info[op]!;
+    if (inf > WIDTH_MASK) {
+      if (inf & NOP_MARK) {
+        const unit = buf[q + 1]! << 8; // op is 0: the unit is the high byte
+        if (unit === PACKED_SWITCH_PAYLOAD || unit === SPARSE_SWITCH_PAYLOAD || unit === FILL_ARRAY_DATA_PAYLOAD) {
+          const width = payloadWidth(buf, q, stop, unit);
+          if (width === 0) return -1;
+          q += width * 2;
+          continue;
+        }
+      } else if (q + (inf & WIDTH_MASK) * 2 <= stop) {
+        const ref = inf >> KIND_SHIFT;
+        const idx = buf[q + 2]! | (buf[q + 3]! << 8);
+        if (ref === RefKind.Method) {
+          if (methods[idx] === 1) found.push(RefKind.Method, idx);
+        } else if (ref === RefKind.Field) {
+          if (fields[idx] === 1) found.push(RefKind.Field, idx);
+        } else {
+          const sidx = ref === RefKind.StringJumbo ? idx + (buf[q + 4]! | (buf[q + 5]! << 8)) * 0x10000 : idx;
+          if (strings[sidx] === 1) found.push(RefKind.String, sidx);
+        }
+      }
+    }
+    q += (inf & WIDTH_MASK) * 2;
+  }
+  return q;
+}
+
+/** Skips `n` uleb128 values from `p` (checked like DexFile.readUleb); returns the offset after them. */
+function skipUlebs(dex: DexFile, p: number, n: number): number {
+  const buf = dex.buf;
+  const end = dex.end;
+  for (let i = 0; i < n; i++) {
+    // Fast path: a one-byte value well inside the file; otherwise the checked reader says what is wrong.
+    if (p < end && buf[p]! < 0x80) p++;
+    else {
+      dex.readUleb(p);
+      p = dex.ulebEnd;
+    }
+  }
+  return p;
 }
 
 /** Width of a payload pseudo-instruction in code units, or 0 when it does not fit before `stop`. */

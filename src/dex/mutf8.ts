@@ -40,3 +40,24 @@ export function decodeMutf8(buf: Buffer, start: number, end: number): string {
   }
   return out + String.fromCharCode(...units);
 }
+
+/** MUTF-8 bytes of `s`, code unit by code unit (the inverse of decodeMutf8 for well-formed input). */
+export function encodeMutf8(s: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const u = s.charCodeAt(i);
+    if (u !== 0 && u < 0x80) out.push(u);
+    else if (u < 0x800) out.push(0xc0 | (u >> 6), 0x80 | (u & 0x3f));
+    else out.push(0xe0 | (u >> 12), 0x80 | ((u >> 6) & 0x3f), 0x80 | (u & 0x3f));
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * Lead bytes after which decodeMutf8 may produce a character that a different, canonical byte sequence
+ * also produces (overlong forms: C0/C1 xx and E0 80..9F xx). A raw byte comparison that stops at such a byte
+ * cannot conclude "different string": the caller decodes instead.
+ */
+export function mayBeOverlong(b: number): boolean {
+  return b === 0xc0 || b === 0xc1 || b === 0xe0;
+}
