@@ -29,6 +29,8 @@ const COMPONENT_RE = /^(?:\*\.)?[A-Za-z_$][\w$]*(?:\.[A-Za-z_$*][\w$*]*)*$/;
 const FILE_GLOB_RE = /^[\w./*+$-]+$/;
 const MEMBER_RE = /^(?:<init>|[A-Za-z_$][\w$]*)$/;
 const OBJC_RE = /^[A-Za-z_][\w]*$/;
+/** An Objective-C selector: identifier parts each followed by ":" (or one bare identifier). */
+const SELECTOR_RE = /^(?:[A-Za-z_]\w*|(?:[A-Za-z_]\w*)?(?::[A-Za-z_]\w*)*:)$/;
 const BUNDLE_ID_RE = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?$/;
 
 
@@ -189,13 +191,14 @@ class Checker {
     }
     if (o.ios !== undefined) {
       const p = [...path, 'ios'];
-      const a = this.obj(o.ios, p, [], ['frameworks', 'bundleIds', 'classPrefixes']);
+      const a = this.obj(o.ios, p, [], ['frameworks', 'bundleIds', 'classPrefixes', 'classes']);
       out.ios = {
         frameworks: this.strs(a.frameworks, [...p, 'frameworks'], GLOB_RE),
         bundleIds: this.strs(a.bundleIds, [...p, 'bundleIds'], BUNDLE_ID_RE),
         classPrefixes: this.strs(a.classPrefixes, [...p, 'classPrefixes'], OBJC_RE),
+        classes: this.strs(a.classes, [...p, 'classes'], OBJC_RE),
       };
-      if (out.ios.frameworks.length + out.ios.bundleIds.length + out.ios.classPrefixes.length === 0) this.fail(p, 'no signature at all');
+      if (out.ios.frameworks.length + out.ios.bundleIds.length + out.ios.classPrefixes.length + out.ios.classes.length === 0) this.fail(p, 'no signature at all');
       // Short Objective-C prefixes (BU, GDT) would match unrelated classes.
       out.ios.classPrefixes.forEach((c, i) => c.length < 4 && this.fail([...p, 'classPrefixes', i], `"${c}" is too short to be specific (at least 4 characters)`));
     }
@@ -236,9 +239,9 @@ class Checker {
     }
     if (o.ios !== undefined) {
       const p = [...path, 'ios'];
-      const a = this.obj(o.ios, p, ['symbols']);
-      out.ios = { symbols: this.strs(a.symbols, [...p, 'symbols'], /^_[\w$]+$/) };
-      if (out.ios.symbols.length === 0) this.fail([...p, 'symbols'], 'expected at least one symbol');
+      const a = this.obj(o.ios, p, [], ['symbols', 'selectors']);
+      out.ios = { symbols: this.strs(a.symbols, [...p, 'symbols'], /^_[\w$]+$/), selectors: this.strs(a.selectors, [...p, 'selectors'], SELECTOR_RE) };
+      if (out.ios.symbols.length + out.ios.selectors.length === 0) this.fail(p, 'expected at least one symbol or selector');
     }
     if (!out.android && !out.ios) this.fail(path, 'needs android or ios signatures');
     return out;

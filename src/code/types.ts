@@ -37,8 +37,13 @@ export interface SdkSignature {
     frameworks: string[];
     /** Bundle identifiers of embedded frameworks, or prefixes of them ending in ".". */
     bundleIds: string[];
-    /** Objective-C class name prefixes (BUAdSDK), matched against _OBJC_CLASS_$_ symbols. */
+    /**
+     * Objective-C class name prefixes (BUAdSDK), matched against the classes of the executables' class lists,
+     * their defined _OBJC_CLASS_$_ symbols and imported ones.
+     */
     classPrefixes: string[];
+    /** Whole class names, for SDKs whose main class name is too generic to be a prefix (Bugly, Adjust). */
+    classes: string[];
   };
   /** Where the signature was documented (vendor integration docs, public manifest snippets). */
   source: string;
@@ -64,8 +69,10 @@ export interface SensitiveApi {
     stringPrefixes: string[];
   };
   ios?: {
-    /** Imported symbols of the main executable, exactly as in the symbol table (_OBJC_CLASS_$_UIPasteboard, _stat). */
+    /** Imported symbols of an executable, exactly as in the symbol table (_OBJC_CLASS_$_UIPasteboard, _stat). */
     symbols: string[];
+    /** Objective-C selectors an executable uses or defines (__objc_methname): identifierForVendor, systemUptime. */
+    selectors: string[];
   };
   source: string;
 }

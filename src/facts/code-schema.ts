@@ -1,12 +1,14 @@
 // Code-level part of PackageFacts (`facts.sdks`, `facts.code`), filled by src/code from DEX files (Android)
-// and from embedded frameworks and imported symbols (iOS). The scan path imports only the types.
+// and from the Mach-O executables and frameworks: names, symbols, classes and selectors (iOS). The scan path
+// imports only the types.
 import { z } from 'zod';
 
 export const CodeEvidenceSchema = z.object({
   /** class: a class defined in (or, for APIs, the class whose code refers to it); native-lib: a .so file;
    *  component: a manifest component or the <application> class; framework: an embedded iOS framework or
-   *  dylib; symbol: an imported Mach-O symbol; file: any other entry of the package (a packer's payload). */
-  kind: z.enum(['class', 'native-lib', 'component', 'framework', 'symbol', 'file']),
+   *  dylib; symbol: a Mach-O symbol (imported, or defined by the binary); selector: an Objective-C selector
+   *  a Mach-O binary uses or defines; file: any other entry of the package (a packer's payload). */
+  kind: z.enum(['class', 'native-lib', 'component', 'framework', 'symbol', 'selector', 'file']),
   /** com.igexin.* (a signature's package), a class name, libjiagu.so, GTSDK.framework, _OBJC_CLASS_$_X. */
   value: z.string(),
   /** Where: zip entry (classes2.dex, lib/arm64-v8a/libx.so), AndroidManifest.xml, the Mach-O entry. */
@@ -51,6 +53,10 @@ export const SensitiveApiFactsSchema = z.object({
   evidence: z.array(CodeEvidenceSchema),
   /** Instructions (Android) referring to it across the package. */
   count: z.number().int().positive().optional(),
+  /** iOS: the bundle whose binary refers to it, relative to the app ("" for the app itself, Frameworks/X.framework). */
+  bundle: z.string().optional(),
+  /** iOS required-reason APIs: the NSPrivacyAccessedAPIType a privacy manifest of that bundle must declare. */
+  requiredReasonType: z.string().optional(),
 });
 
 export const CodeFactsSchema = z.object({

@@ -68,6 +68,23 @@ export const PrivacyManifestSchema = z.object({
   accessedApiTypes: z.array(z.object({ type: z.string(), reasons: z.array(z.string()) })),
 });
 
+/**
+ * What the code-level checks read of a Mach-O slice (its lists feed facts.sdks / facts.code): classes of
+ * __objc_classlist (Swift ones among them), selectors of __objc_methname, defined external symbols.
+ * complete is false when something could not be read (encryption, damaged or cut sections: see gaps).
+ */
+export const MachOCodeSummarySchema = z.object({
+  arch: z.string(),
+  classCount: z.number().int().nonnegative(),
+  swiftClassCount: z.number().int().nonnegative(),
+  /** Listed classes whose name could not be followed (a Swift class renamed with @objc(Name), damage). */
+  unnamedClassCount: z.number().int().nonnegative(),
+  selectorCount: z.number().int().nonnegative(),
+  definedSymbolCount: z.number().int().nonnegative(),
+  complete: z.boolean(),
+  gaps: z.array(z.string()).optional(),
+});
+
 export const EmbeddedBundleSchema = z.object({
   /** Relative to the main bundle, e.g. "Frameworks/Foo.framework", "PlugIns/Share.appex", "Watch/W.app". */
   path: z.string(),
@@ -80,6 +97,14 @@ export const EmbeddedBundleSchema = z.object({
   minOs: z.string().optional(),
   /** App extensions: NSExtension.NSExtensionPointIdentifier. */
   extensionPoint: z.string().optional(),
+  /** Frameworks: the executable read for the code-level checks... */
+  binary: MachOCodeSummarySchema.extend({
+    entry: z.string(),
+    encrypted: z.boolean(),
+    importedSymbolCount: z.number().int().nonnegative(),
+  }).optional(),
+  /** ...or why it was not read (over a size cap, unreadable). */
+  binaryUnread: z.string().optional(),
 });
 
 export const MachOArchSchema = z.object({
@@ -124,6 +149,8 @@ export const MachOSchema = z.object({
   stackCanary: z.boolean(),
   arc: z.boolean(),
   importedSymbols: z.array(z.string()),
+  /** What the code-level checks read of the primary slice (absent with --no-code). */
+  code: MachOCodeSummarySchema.optional(),
 });
 
 export const IosFactsSchema = z.object({

@@ -1,16 +1,16 @@
 // IPA (or .app.zip) to facts: the main bundle's Info.plist and its zh-Hans InfoPlist.strings, ATS,
 // embedded.mobileprovision, privacy manifests, embedded bundles and the main Mach-O executable.
 // Only the main Info.plist is essential: everything else that is missing or damaged becomes an anomaly.
-import { extractIosCode } from '../code/ios.js';
+import { extractIosCode, type IosCodeBinary, type IosCodeInput } from '../code/ios.js';
 import { EduscanError, LimitError, isEduscanError, type Anomaly } from '../errors.js';
 import type { CodeFacts, SdkFacts } from '../facts/code-schema.js';
-import type { AtsFacts, EmbeddedBundleFacts, IosFacts, PrivacyManifestFacts, ProvisioningFacts } from '../facts/ios-schema.js';
+import type { AtsFacts, EmbeddedBundleFacts, IosFacts, MachOFacts, PrivacyManifestFacts, ProvisioningFacts } from '../facts/ios-schema.js';
 import type { PermissionFacts } from '../facts/schema.js';
 import type { Limits } from '../limits.js';
 import { entryChunks } from '../zip/entry-stream.js';
 import { readEntry, type ZipArchive, type ZipEntry } from '../zip/zip.js';
 import { findAppBundle, looksLikeIpaNames, type AppBundle } from './bundle.js';
-import { parseMachO } from './macho.js';
+import { parseMachODetail, type MachOCode } from './macho.js';
 import { readMachOStream } from './macho-stream.js';
 import { readProvisioningProfile } from './mobileprovision.js';
 import { MAX_PLIST_BYTES, bool, isDict, parsePlist, scalarString, str, strArray, type PlistContext, type PlistDict, type PlistFormat, type PlistValue } from './plist.js';
@@ -26,6 +26,11 @@ export interface IpaOptions {
    * extractIpaFactsAsync streams it (bounded memory, inflating on the libuv threadpool).
    */
   executable?: Buffer | 'skip';
+  /**
+   * False (--no-code): the executables' classes, selectors and defined symbols are not read, nor the
+   * frameworks' executables; facts.code says the code was not scanned. Default true.
+   */
+  code?: boolean;
 }
 
 export interface IpaFacts {
@@ -47,6 +52,12 @@ export interface IpaFacts {
  * is the larger of this and limits.maxTotalInflatedBytes, and past it the header facts are still kept.
  */
 export const MAX_EXECUTABLE_BYTES = 256 * 1024 * 1024;
+/** Framework executables read for the code-level checks, and their size caps (inflated). */
+export const MAX_CODE_FRAMEWORKS = 100;
+export const MAX_FRAMEWORK_BINARY_BYTES = 128 * 1024 * 1024;
+export const MAX_FRAMEWORK_TOTAL_BYTES = 512 * 1024 * 1024;
+/** Frameworks whose code is read: Frameworks/<X>.framework of the main bundle. */
+const CODE_FRAMEWORK_PATH = /^Frameworks\/[^/]+\.framework$/;
 /** Embedded bundles whose Info.plist is read; a hostile archive could hold thousands of tiny ones. */
 const MAX_EMBEDDED_BUNDLES = 2000;
 const MAX_PRIVACY_MANIFESTS = 2000;
@@ -78,9 +89,17 @@ export function looksLikeIpa(zip: ZipArchive): boolean {
  */
 export function extractIpaFacts(zip: ZipArchive, opts: IpaOptions): IpaFacts {
   const parts = readBundle(zip, opts);
+  const codeOn = (opts.code ?? true) && opts.executable !== 'skip';
   const e = parts.executable === undefined || opts.executable === 'skip' ? undefined : executableEntry(parts.bundle, parts.executable, opts.anomalies);
-  const macho = e === undefined ? undefined : readExecutable(e, opts.anomalies, () => (opts.executable as Buffer | undefined) ?? readEntry(zip, e, MAX_EXECUTABLE_BYTES));
-  return completeFacts(parts, macho, opts);
+  const main = e === undefined ? undefined : readExecutable(e, opts.anomalies, codeOn, () => (opts.executable as Buffer | undefined) ?? readEntry(zip, e, MAX_EXECUTABLE_BYTES));
+  const plan = codeOn ? frameworkBinaries(parts) : { list: [], skipped: [] };
+  const frameworks: FrameworkRead[] = plan.list.map((f) => {
+    const anomalies: Anomaly[] = [];
+    const r = readExecutable(f.entry, anomalies, true, () => readEntry(zip, f.entry, MAX_FRAMEWORK_BINARY_BYTES), 'IPA_FRAMEWORK_BINARY_UNREADABLE');
+    opts.anomalies.push(...anomalies);
+    return { ...f, ...r };
+  });
+  return completeFacts(parts, main, frameworks, plan.skipped, opts);
 }
 
 /**
@@ -93,20 +112,72 @@ export async function extractIpaFactsAsync(zip: ZipArchive, opts: IpaOptions): P
   // An executable handed in (or skipped) leaves nothing to stream.
   if (opts.executable !== undefined) return extractIpaFacts(zip, opts);
   const parts = readBundle(zip, opts);
+  const codeOn = opts.code ?? true;
   const e = parts.executable === undefined ? undefined : executableEntry(parts.bundle, parts.executable, opts.anomalies);
-  let macho: IosFacts['macho'];
-  if (e !== undefined) {
-    try {
-      // Streaming holds no copy, so the scan's total budget (--max-total-bytes) is the only size cap. The
-      // CRC-32 is not computed: reading stops at the last symbol table, before the code signature's end.
-      const chunks = entryChunks(zip, e, { maxBytes: Math.max(MAX_EXECUTABLE_BYTES, opts.limits.maxTotalInflatedBytes), partial: true, crc: false });
-      macho = (await readMachOStream(chunks, e.uncompressedSize, { anomalies: opts.anomalies, entry: e.name })).facts;
-    } catch (err) {
-      if (!isEduscanError(err)) throw err;
-      opts.anomalies.push(executableAnomaly(err, e));
+  // Streaming holds no copy, so the scan's total budget (--max-total-bytes) is the only size cap of the main
+  // executable. The CRC-32 is not computed: reading stops at the last table needed, before the code signature.
+  const main = e === undefined ? undefined : await streamExecutable(zip, e, Math.max(MAX_EXECUTABLE_BYTES, opts.limits.maxTotalInflatedBytes), codeOn, opts.anomalies);
+  const plan = codeOn ? frameworkBinaries(parts) : { list: [], skipped: [] };
+  const frameworks: FrameworkRead[] = [];
+  for (const f of plan.list) {
+    const anomalies: Anomaly[] = [];
+    const r = await streamExecutable(zip, f.entry, MAX_FRAMEWORK_BINARY_BYTES, true, anomalies, 'IPA_FRAMEWORK_BINARY_UNREADABLE');
+    opts.anomalies.push(...anomalies);
+    frameworks.push({ ...f, ...r });
+  }
+  return completeFacts(parts, main, frameworks, plan.skipped, opts);
+}
+
+async function streamExecutable(zip: ZipArchive, e: ZipEntry, maxBytes: number, code: boolean, anomalies: Anomaly[], unreadable?: string): Promise<ExecutableRead> {
+  try {
+    const chunks = entryChunks(zip, e, { maxBytes, partial: true, crc: false });
+    const r = await readMachOStream(chunks, e.uncompressedSize, { anomalies, entry: e.name, code });
+    return { facts: r.facts, code: r.code };
+  } catch (err) {
+    if (!isEduscanError(err)) throw err;
+    anomalies.push(executableAnomaly(err, e, unreadable));
+    return { error: `${err.code}: ${err.message}` };
+  }
+}
+
+interface ExecutableRead {
+  facts?: MachOFacts;
+  code?: MachOCode;
+  /** Why it was not read. */
+  error?: string;
+}
+
+interface FrameworkBinary {
+  /** Frameworks/X.framework */
+  bundle: string;
+  entry: ZipEntry;
+}
+
+type FrameworkRead = FrameworkBinary & ExecutableRead;
+
+/** The frameworks' executables to read for code, within the caps; the rest are named with why. */
+function frameworkBinaries(parts: BundleParts): { list: FrameworkBinary[]; skipped: { bundle: string; why: string }[] } {
+  const list: FrameworkBinary[] = [];
+  const skipped: { bundle: string; why: string }[] = [];
+  let total = 0;
+  for (const b of parts.embedded) {
+    if (b.kind !== 'framework' || !CODE_FRAMEWORK_PATH.test(b.path)) continue;
+    const exe = b.executable ?? b.path.slice('Frameworks/'.length, -'.framework'.length);
+    // A framework without its executable holds no code (resources only).
+    const entry = parts.bundle.files.get(`${b.path}/${exe}`);
+    if (entry === undefined) continue;
+    if (list.length >= MAX_CODE_FRAMEWORKS) {
+      skipped.push({ bundle: b.path, why: `not read: more than ${MAX_CODE_FRAMEWORKS} frameworks` });
+    } else if (entry.uncompressedSize > MAX_FRAMEWORK_BINARY_BYTES) {
+      skipped.push({ bundle: b.path, why: `not read: its executable declares ${entry.uncompressedSize} bytes, more than ${MAX_FRAMEWORK_BINARY_BYTES}` });
+    } else if (total + entry.uncompressedSize > MAX_FRAMEWORK_TOTAL_BYTES) {
+      skipped.push({ bundle: b.path, why: `not read: the frameworks' executables pass ${MAX_FRAMEWORK_TOTAL_BYTES} bytes` });
+    } else {
+      total += entry.uncompressedSize;
+      list.push({ bundle: b.path, entry });
     }
   }
-  return completeFacts(parts, macho, opts);
+  return { list, skipped };
 }
 
 interface BundleParts {
@@ -179,9 +250,30 @@ function readBundle(zip: ZipArchive, opts: IpaOptions): BundleParts {
   return { bundle, infoEntry, info, format, id, permissions, label, labelZh, zh, localizations, provisioning, embedded, privacyManifests, executable };
 }
 
-function completeFacts(parts: BundleParts, macho: IosFacts['macho'], opts: IpaOptions): IpaFacts {
+function completeFacts(parts: BundleParts, main: ExecutableRead | undefined, frameworks: FrameworkRead[], skipped: { bundle: string; why: string }[], opts: IpaOptions): IpaFacts {
   const { anomalies } = opts;
-  const { bundle, infoEntry, info, format, id, permissions, label, labelZh, zh, localizations, provisioning, embedded, privacyManifests, executable } = parts;
+  const { bundle, infoEntry, info, format, id, permissions, label, labelZh, zh, localizations, provisioning, privacyManifests, executable } = parts;
+  const macho = main?.facts;
+  const codeOn = (opts.code ?? true) && opts.executable !== 'skip';
+  const binaries: IosCodeBinary[] = [];
+  if (main?.code) binaries.push({ bundle: '', code: main.code });
+  const unread = new Map(skipped.map((s) => [s.bundle, s.why]));
+  const read = new Map<string, FrameworkRead>();
+  for (const f of frameworks) {
+    read.set(f.bundle, f);
+    if (f.code) binaries.push({ bundle: f.bundle, code: f.code });
+    else unread.set(f.bundle, `not read: ${f.error ?? 'no code lists'}`);
+  }
+  const codeInput: IosCodeInput = { binaries, skipped: [...unread].map(([b, why]) => ({ bundle: b, why })), ...(codeOn ? {} : { disabled: true }) };
+  const embedded = parts.embedded.map((b) => {
+    const f = read.get(b.path);
+    const why = unread.get(b.path);
+    if (f?.facts?.code) {
+      const primary = f.facts.archs.find((a) => a.cpu === f.facts!.primaryArch);
+      return { ...b, binary: { entry: f.entry.name, encrypted: f.facts.encrypted, importedSymbolCount: primary?.importedSymbolCount ?? 0, ...f.facts.code } };
+    }
+    return why === undefined ? b : { ...b, binaryUnread: why };
+  });
   if (executable === undefined) anomalies.push({ code: 'IPA_NO_EXECUTABLE_KEY', detail: 'Info.plist has no CFBundleExecutable string; the binary was not read', entry: infoEntry.name });
   const dylibs = [...bundle.files.keys()].filter((p) => p.endsWith('.dylib')).sort();
   if (dylibs.length > MAX_LISTED_DYLIBS) anomalies.push({ code: 'IPA_DYLIBS_TRUNCATED', detail: `${dylibs.length} .dylib files, the first ${MAX_LISTED_DYLIBS} are listed` });
@@ -220,7 +312,7 @@ function completeFacts(parts: BundleParts, macho: IosFacts['macho'], opts: IpaOp
     minOs: scalarString(info.MinimumOSVersion) ?? macho?.archs.find((a) => a.cpu === macho.primaryArch)?.minOs,
     permissions,
     ios,
-    ...extractIosCode(ios),
+    ...extractIosCode(ios, undefined, codeInput),
   };
 }
 
@@ -404,26 +496,21 @@ function executableEntry(bundle: AppBundle, executable: string, anomalies: Anoma
   return e;
 }
 
-function executableAnomaly(err: EduscanError, e: ZipEntry): Anomaly {
+/** `unreadable` replaces the code of the main executable's anomalies (frameworks' executables). */
+function executableAnomaly(err: EduscanError, e: ZipEntry, unreadable?: string): Anomaly {
+  if (unreadable) return { code: unreadable, detail: `${err.code}: ${err.message}; its code-level facts are not assessable`, entry: e.name };
   if (err instanceof LimitError) return { code: 'IPA_EXECUTABLE_TOO_LARGE', detail: `${err.code}: ${err.message}; binary facts (PIE, encryption, imports) are not assessable`, entry: e.name };
   if (err.code === 'E_BAD_MACHO') return { code: 'IPA_EXECUTABLE_UNREADABLE', detail: `${err.code}: ${err.message}`, entry: e.name };
   return { code: 'IPA_EXECUTABLE_UNREADABLE', detail: `${err.code}: ${err.message}; binary facts (PIE, encryption, imports) are not assessable`, entry: e.name };
 }
 
-function readExecutable(e: ZipEntry, anomalies: Anomaly[], read: () => Buffer): IosFacts['macho'] {
-  let buf: Buffer;
+function readExecutable(e: ZipEntry, anomalies: Anomaly[], code: boolean, read: () => Buffer, unreadable?: string): ExecutableRead {
   try {
-    buf = read();
+    const r = parseMachODetail(read(), { anomalies, entry: e.name, code });
+    return { facts: r.facts, code: r.code };
   } catch (err) {
     if (!isEduscanError(err)) throw err;
-    anomalies.push(executableAnomaly(err, e));
-    return undefined;
-  }
-  try {
-    return parseMachO(buf, { anomalies, entry: e.name });
-  } catch (err) {
-    if (!isEduscanError(err)) throw err;
-    anomalies.push(executableAnomaly(err, e));
-    return undefined;
+    anomalies.push(executableAnomaly(err, e, unreadable));
+    return { error: `${err.code}: ${err.message}` };
   }
 }

@@ -7,10 +7,12 @@
 import { EduscanError, LimitError, type Anomaly } from '../errors.js';
 import type { MachOFacts } from '../facts/ios-schema.js';
 import {
-  ARC_SYMBOL, MAX_LISTED_SYMBOLS, MAX_SYMBOL_NAME, NLIST_TYPE, STACK_CANARY_SYMBOLS, badNamesAnomaly, fatHeaderBytes,
-  isFatSlice, isImportType, machoFacts, noSliceReadable, planImports, readFatRecords, readLoadCommands, readMachHeader,
-  sliceUnreadable, type FatSlice, type ImportPlan, type MachHeader, type MachOArchDetail, type MachOContext,
+  ARC_SYMBOL, MAX_DEFINED_NAME_BYTES, MAX_DEFINED_SYMBOLS, MAX_LISTED_SYMBOLS, MAX_SYMBOL_NAME, NLIST_TYPE, STACK_CANARY_SYMBOLS, badDefinedAnomaly,
+  badNamesAnomaly, codeSliceIndex, fatHeaderBytes, isFatSlice, machoCode, machoFacts, noSliceReadable, objcLayout, planImports,
+  readFatRecords, readLoadCommands, readMachHeader, recordKind, sliceUnreadable, type FatSlice, type ImportPlan, type MachHeader,
+  type MachOArchDetail, type MachOCode, type MachOContext,
 } from './macho.js';
+import { ObjcCollector, type ByteRange } from './macho-objc.js';
 
 const EMPTY = Buffer.alloc(0);
 const FAT_MAGIC_BYTES = 8;
@@ -76,6 +78,8 @@ export class MachOStreamReader {
   private fat = false;
   /** Fat records (or the thin image's one slice) in header order. */
   private readonly slices: (SliceReader | Anomaly)[] = [];
+  /** The code slice's lists, set by finish(). */
+  code: MachOCode | undefined;
 
   /** @internal */
   readonly maxHeldStrtab: number;
@@ -134,7 +138,9 @@ export class MachOStreamReader {
       }
     }
     if (archs.length === 0) throw this.fat ? noSliceReadable(this.ctx, this.slices.length) : new EduscanError('E_BAD_MACHO', `${this.ctx.entry}: no Mach-O header was read`);
-    return machoFacts(archs, this.fat, this.ctx);
+    const facts = machoFacts(archs, this.fat, this.ctx);
+    this.code = machoCode(archs, this.ctx);
+    return facts;
   }
 
   stats(): MachOStreamStats {
@@ -158,6 +164,15 @@ export class MachOStreamReader {
   takeNameBytes(n: number): boolean {
     if (this.nameBytes + n > MAX_LISTED_NAME_BYTES) return false;
     this.nameBytes += n;
+    return true;
+  }
+
+  private definedNameBytes = 0;
+
+  /** @internal */
+  takeDefinedNameBytes(n: number): boolean {
+    if (this.definedNameBytes + n > MAX_DEFINED_NAME_BYTES) return false;
+    this.definedNameBytes += n;
     return true;
   }
 
@@ -223,7 +238,7 @@ export class MachOStreamReader {
           fatBytes = fatHeaderBytes(first, this.imageLength, this.ctx) ?? 0;
           if (fatBytes === 0) {
             parts.clear();
-            const s = new SliceReader(this, { index: 0, offset: 0, size: this.imageLength }, this.ctx.entry);
+            const s = new SliceReader(this, { index: 0, offset: 0, size: this.imageLength, cpuType: 0, cpuSubtype: 0 }, this.ctx.entry, this.ctx.code ?? true);
             this.slices.push(s);
             s.start();
             return;
@@ -237,13 +252,14 @@ export class MachOStreamReader {
         const head = parts.bytes();
         parts.clear();
         const records = readFatRecords(head, this.imageLength, this.ctx);
+        const codeIndex = (this.ctx.code ?? true) ? codeSliceIndex(records) : undefined;
         const readers: SliceReader[] = [];
         for (const r of records) {
           if (!isFatSlice(r)) {
             this.slices.push(r);
             continue;
           }
-          const s = new SliceReader(this, r, this.ctx.entry);
+          const s = new SliceReader(this, r, this.ctx.entry, r.index === codeIndex);
           this.slices.push(s);
           readers.push(s);
         }
@@ -300,8 +316,13 @@ class SliceReader {
   private importsCut = false;
   private importsLost = false;
   private strtab: StrtabScanner | undefined;
+  // The code slice: defined external symbols (string indexes in record order) and the Objective-C reader.
+  private definedStrx = new Uint32Array(0);
+  private definedKept = 0;
+  private definedCount = 0;
+  private objc: ObjcCollector | undefined;
 
-  constructor(private readonly reader: MachOStreamReader, slice: FatSlice, entry: string) {
+  constructor(private readonly reader: MachOStreamReader, slice: FatSlice, entry: string, private readonly isCode: boolean) {
     this.base = slice.offset;
     this.length = slice.size;
     this.ctx = { anomalies: this.anomalies, entry };
@@ -354,7 +375,12 @@ class SliceReader {
         const { arch, tables } = readLoadCommands(bytes, hdr, this.length, this.base, this.ctx);
         parts.clear();
         this.arch = arch;
-        const plan = planImports(tables, hdr, this.length, this.base, arch, this.ctx);
+        if (this.isCode) {
+          this.objc = new ObjcCollector(objcLayout(hdr, arch, tables, this.length), this.ctx, this.base);
+          arch.defined = { count: 0, names: [] };
+          for (const r of this.objc.ranges()) this.reader.add(this.track(this.rangeWant(r)));
+        }
+        const plan = planImports(tables, hdr, this.length, this.base, arch, this.ctx, this.isCode);
         if (plan) this.readImports(plan);
       }),
       short: (why) => {
@@ -371,6 +397,22 @@ class SliceReader {
     return this.track(w);
   }
 
+  /** A range of the Objective-C reader as a Want (slice-relative offsets made absolute). */
+  private rangeWant(r: ByteRange): Want {
+    return {
+      pos: this.base + r.start,
+      end: this.base + r.end,
+      cancelled: false,
+      take: (part) => r.take(part),
+      done: () => {
+        for (const next of r.done()) this.reader.add(this.track(this.rangeWant(next)));
+      },
+      short: (why) => r.short(why.kind === 'behind'
+        ? 'lies behind bytes already read; one pass cannot read this layout'
+        : why.kind === 'limit' ? `lies past the ${why.available} bytes read (${why.error.message})` : `runs past the end of the data (${why.available} bytes)`),
+    };
+  }
+
   private readImports(plan: ImportPlan): void {
     const arch = this.arch as MachOArchDetail;
     const nlistStart = this.base + plan.nlistOffset;
@@ -378,15 +420,23 @@ class SliceReader {
     const carry = Buffer.alloc(plan.entrySize);
     let carried = 0;
     let badNames = 0;
+    let badDefined = 0;
+    let index = 0;
     let recordsDone = false;
     let stringsDone = false;
     const scanner = new StrtabScanner(this.reader, plan.strsize);
     this.strtab = scanner;
     const record = (r: Buffer, at: number): void => {
-      if (!isImportType(r[at + NLIST_TYPE] as number)) return;
+      const kind = recordKind(plan, index++, r[at + NLIST_TYPE] as number);
+      if (kind === undefined) return;
       const x = plan.little ? r.readUInt32LE(at) : r.readUInt32BE(at);
       if (x >= plan.strsize) {
-        badNames++;
+        if (kind === 'import') badNames++;
+        else badDefined++;
+        return;
+      }
+      if (kind === 'defined') {
+        this.keepDefined(x);
         return;
       }
       this.count++;
@@ -416,7 +466,9 @@ class SliceReader {
       done: () => {
         recordsDone = true;
         if (badNames > 0) this.anomalies.push(badNamesAnomaly(arch, badNames, this.ctx));
+        if (badDefined > 0) this.anomalies.push(badDefinedAnomaly(arch, badDefined, this.ctx));
         scanner.setImports(this.strx.subarray(0, this.kept), Math.min(this.count, MAX_LISTED_SYMBOLS));
+        scanner.setDefined(this.definedStrx.subarray(0, this.definedKept));
         if (held.length > 0) {
           const bytes = held.bytes();
           held.clear();
@@ -457,6 +509,17 @@ class SliceReader {
     if (!this.importsLost) this.reader.add(this.track(strings));
   }
 
+  private keepDefined(x: number): void {
+    this.definedCount++;
+    if (this.definedKept >= MAX_DEFINED_SYMBOLS) return;
+    if (this.definedKept === this.definedStrx.length) {
+      const next = new Uint32Array(Math.min(MAX_DEFINED_SYMBOLS, Math.max(1024, this.definedStrx.length * 2)));
+      next.set(this.definedStrx);
+      this.definedStrx = next;
+    }
+    this.definedStrx[this.definedKept++] = x;
+  }
+
   private keep(x: number): void {
     if (this.importsCut) return;
     if (this.kept === this.strx.length) {
@@ -494,6 +557,7 @@ class SliceReader {
       reason = `runs past the end of the data (${why.available} bytes)`;
     }
     this.anomalies.push({ code, detail: `${cpu}: ${what} ${reason}; imports not read`, entry: this.ctx.entry, offset });
+    if (this.arch) this.arch.tablesUnread = `the symbol tables were not read (${code})`;
   }
 
   /** The slice's facts, or undefined when it could not be read (see error). */
@@ -501,7 +565,16 @@ class SliceReader {
     const arch = this.arch;
     const s = this.strtab;
     if (this.error || arch === undefined) return undefined;
+    if (this.objc) arch.objc = this.objc.result();
     if (this.importsLost || s === undefined) return arch;
+    if (arch.defined) {
+      arch.defined.count = this.definedCount;
+      for (let i = 0; i < this.definedKept; i++) {
+        const name = s.definedNames.get(this.definedStrx[i] as number);
+        if (name === undefined) break;
+        arch.defined.names.push(name);
+      }
+    }
     arch.importedSymbolCount = this.count;
     arch.stackCanary = s.found.has('canary');
     arch.arc = s.found.has('arc');
@@ -529,38 +602,47 @@ const TARGETS: { kind: TargetKind; pattern: Buffer }[] = [
 const CARRY_BYTES = Math.max(...TARGETS.map((t) => t.pattern.length)) - 1;
 
 /**
- * One string table as it passes: the names of the listed imports (the first MAX_LISTED_SYMBOLS, by index),
- * and whether any import names one of the canary/ARC symbols. The latter does not need every name: the
- * positions where such a name is spelled are found with a substring search, then looked up among the
- * (sorted) import indexes.
+ * One string table as it passes: the names of the listed imports (the first MAX_LISTED_SYMBOLS, by index)
+ * and of the code slice's defined symbols, and whether any import names one of the canary/ARC symbols. The
+ * latter does not need every name: the positions where such a name is spelled are found with a substring
+ * search, then looked up among the (sorted) import indexes.
  */
 class StrtabScanner {
-  readonly names = new Map<number, string>();
   readonly found = new Set<TargetKind>();
   private sortedAll = new Uint32Array(0);
-  /** Sorted distinct indexes whose names are listed, and the next one to read. */
-  private starts = new Uint32Array(0);
-  private next = 0;
-  private open: { start: number; limit: number; parts: Buffer[] }[] = [];
+  private readonly imports: NameReader;
+  private readonly defined: NameReader;
   private offset = 0;
   private carry = Buffer.alloc(0);
-  private namesCut = false;
 
-  constructor(private readonly reader: MachOStreamReader, private readonly size: number) {}
+  constructor(reader: MachOStreamReader, private readonly size: number) {
+    this.imports = new NameReader(size, (n) => reader.takeNameBytes(n));
+    this.defined = new NameReader(size, (n) => reader.takeDefinedNameBytes(n));
+  }
+
+  get names(): Map<number, string> {
+    return this.imports.names;
+  }
+
+  get definedNames(): Map<number, string> {
+    return this.defined.names;
+  }
 
   setImports(strx: Uint32Array, listed: number): void {
     this.sortedAll = Uint32Array.from(strx).sort();
-    const first = Uint32Array.from(strx.subarray(0, listed)).sort();
-    let n = 0;
-    for (let i = 0; i < first.length; i++) if (i === 0 || first[i] !== first[i - 1]) first[n++] = first[i] as number;
-    this.starts = first.subarray(0, n);
+    this.imports.setStarts(strx.subarray(0, listed));
+  }
+
+  setDefined(strx: Uint32Array): void {
+    this.defined.setStarts(strx);
   }
 
   /** The next bytes of the table (in order). */
   feed(part: Buffer): void {
     const off = this.offset;
     this.findTargets(part, off);
-    this.readNames(part, off);
+    this.imports.feed(part, off);
+    this.defined.feed(part, off);
     this.offset += part.length;
   }
 
@@ -571,7 +653,8 @@ class StrtabScanner {
       const at = this.size - name.length;
       if (at >= 0 && this.carry.length >= name.length && this.carry.subarray(this.carry.length - name.length).equals(name)) this.hit(t.kind, at);
     }
-    this.open = [];
+    this.imports.end();
+    this.defined.end();
   }
 
   private hit(kind: TargetKind, at: number): void {
@@ -605,8 +688,31 @@ class StrtabScanner {
       ? Buffer.from(part.subarray(part.length - CARRY_BYTES))
       : Buffer.concat([this.carry, part]).subarray(-CARRY_BYTES);
   }
+}
 
-  private readNames(part: Buffer, off: number): void {
+/** The names at a set of string-table indexes, read as the table passes, within a byte budget. */
+class NameReader {
+  readonly names = new Map<number, string>();
+  /** Sorted distinct indexes whose names are read, and the next one to read. */
+  private starts = new Uint32Array(0);
+  private next = 0;
+  private open: { start: number; limit: number; parts: Buffer[] }[] = [];
+  private cut = false;
+
+  constructor(private readonly size: number, private readonly budget: (n: number) => boolean) {}
+
+  setStarts(strx: Uint32Array): void {
+    const sorted = Uint32Array.from(strx).sort();
+    let n = 0;
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i] as number;
+    this.starts = sorted.subarray(0, n);
+  }
+
+  end(): void {
+    this.open = [];
+  }
+
+  feed(part: Buffer, off: number): void {
     const end = off + part.length;
     // Names begun in an earlier part.
     const still: typeof this.open = [];
@@ -621,7 +727,7 @@ class StrtabScanner {
       }
     }
     this.open = still;
-    while (this.next < this.starts.length && (this.starts[this.next] as number) < end && !this.namesCut) {
+    while (this.next < this.starts.length && (this.starts[this.next] as number) < end && !this.cut) {
       const start = this.starts[this.next++] as number;
       const limit = Math.min(this.size, start + MAX_SYMBOL_NAME);
       const rel = start - off;
@@ -634,10 +740,10 @@ class StrtabScanner {
   }
 
   private name(start: number, parts: Buffer[]): void {
-    if (this.namesCut) return;
+    if (this.cut) return;
     const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-    if (!this.reader.takeNameBytes(bytes.length)) {
-      this.namesCut = true;
+    if (!this.budget(bytes.length)) {
+      this.cut = true;
       this.open = [];
       return;
     }
@@ -649,7 +755,7 @@ class StrtabScanner {
  * Reads the facts from chunks of the image in order, and stops consuming them (ending the iteration, so an
  * inflating source can stop) as soon as the last needed byte has passed. `imageLength` is the declared size.
  */
-export async function readMachOStream(chunks: AsyncIterable<Buffer>, imageLength: number, ctx: MachOContext, opts: MachOStreamOptions = {}): Promise<{ facts: MachOFacts; stats: MachOStreamStats }> {
+export async function readMachOStream(chunks: AsyncIterable<Buffer>, imageLength: number, ctx: MachOContext, opts: MachOStreamOptions = {}): Promise<{ facts: MachOFacts; stats: MachOStreamStats; code?: MachOCode }> {
   const reader = new MachOStreamReader(ctx, imageLength, opts);
   let stop: LimitError | undefined;
   try {
@@ -661,5 +767,6 @@ export async function readMachOStream(chunks: AsyncIterable<Buffer>, imageLength
     if (!(e instanceof LimitError)) throw e;
     stop = e;
   }
-  return { facts: reader.finish(stop), stats: reader.stats() };
+  const facts = reader.finish(stop);
+  return { facts, stats: reader.stats(), ...(reader.code ? { code: reader.code } : {}) };
 }

@@ -3,6 +3,7 @@
 // bounded by the bytes that could hold them.
 import { EduscanError, type Anomaly } from '../errors.js';
 import type { MachOArchFacts, MachOFacts } from '../facts/ios-schema.js';
+import { ObjcCollector, readRangesWhole, type MachOObjc, type MachOSection, type MachOSegment, type ObjcLayout } from './macho-objc.js';
 
 // Fat header, big-endian:  0 u32 magic | 4 u32 nfat_arch, then nfat_arch records:
 //   fat_arch    (20 bytes): 0 cputype | 4 cpusubtype | 8 u32 offset | 12 u32 size | 16 align
@@ -32,8 +33,10 @@ const MH_PIE = 0x200000;
 // Load command: 0 cmd | 4 cmdsize | command-specific fields
 const LC_HEADER_SIZE = 8;
 const LC_REQ_DYLD = 0x80000000;
+const LC_SEGMENT = 0x1; //            8 segname[16] | 24 vmaddr | 28 vmsize | 32 fileoff | 36 filesize | 48 nsects (u32 fields)
+const LC_SEGMENT_64 = 0x19; //        8 segname[16] | 24 vmaddr | 32 vmsize | 40 fileoff | 48 filesize | 64 nsects (u64 fields)
 const LC_SYMTAB = 0x2; //             8 symoff | 12 nsyms | 16 stroff | 20 strsize
-const LC_DYSYMTAB = 0xb; //           24 iundefsym | 28 nundefsym
+const LC_DYSYMTAB = 0xb; //           16 iextdefsym | 20 nextdefsym | 24 iundefsym | 28 nundefsym
 const LC_LOAD_DYLIB = 0xc; //         8 name offset (lc_str, from the command start)
 const LC_LOAD_WEAK_DYLIB = LC_REQ_DYLD + 0x18;
 const LC_RPATH = LC_REQ_DYLD + 0x1c; // 8 path offset
@@ -48,6 +51,16 @@ const LC_ENCRYPTION_INFO_64 = 0x2c;
 const LC_VERSION_MIN_TVOS = 0x2f;
 const LC_VERSION_MIN_WATCHOS = 0x30;
 const LC_BUILD_VERSION = 0x32; //     8 platform | 12 minos | 16 sdk | 20 ntools
+const LC_DYLD_CHAINED_FIXUPS = LC_REQ_DYLD + 0x34; // 8 dataoff | 12 datasize
+// section (68 bytes):    0 sectname[16] | 16 segname[16] | 32 addr | 36 size | 40 offset | 56 flags
+// section_64 (80 bytes): 0 sectname[16] | 16 segname[16] | 32 addr (u64) | 40 size (u64) | 48 offset | 64 flags
+const SEGMENT_SIZE = 56;
+const SEGMENT_64_SIZE = 72;
+const SECTION_SIZE = 68;
+const SECTION_64_SIZE = 80;
+const SECTION_TYPE_MASK = 0xff;
+/** Sections listed per slice; real executables have a few dozen. */
+const MAX_SECTIONS = 4096;
 const DYLIB_COMMANDS = new Set([LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB, LC_LAZY_LOAD_DYLIB, LC_LOAD_UPWARD_DYLIB]);
 const VERSION_MIN_COMMANDS = new Set([LC_VERSION_MIN_MACOSX, LC_VERSION_MIN_IPHONEOS, LC_VERSION_MIN_TVOS, LC_VERSION_MIN_WATCHOS]);
 
@@ -59,6 +72,7 @@ const N_STAB = 0xe0;
 const N_TYPE = 0x0e;
 const N_EXT = 0x01;
 const N_UNDF = 0x0;
+const N_SECT = 0xe;
 /** Longest symbol name read; longer ones are cut (real mangled Swift names stay well below). */
 export const MAX_SYMBOL_NAME = 4096;
 
@@ -85,10 +99,36 @@ export const STACK_CANARY_SYMBOLS = ['___stack_chk_guard', '___stack_chk_fail'];
 export const ARC_SYMBOL = '_objc_release';
 /** Imported symbols listed in the facts (per binary); counts stay exact beyond it. */
 export const MAX_LISTED_SYMBOLS = 100_000;
+/** Defined external symbols whose names are kept for the code facts (the count stays exact beyond it). */
+export const MAX_DEFINED_SYMBOLS = 200_000;
+/** Bytes of defined-symbol names kept. */
+export const MAX_DEFINED_NAME_BYTES = 16 * 1024 * 1024;
+/** CPU subtype of arm64e: its chained pointers carry authentication bits. */
+const CPU_SUBTYPE_ARM64E = 2;
 
 export interface MachOContext {
   anomalies: Anomaly[];
   entry: string;
+  /**
+   * Read the code-level lists of the primary slice (Objective-C classes, selectors, defined symbols) for the
+   * SDK and API checks; default true. They are not part of the facts, which keep only their counts.
+   */
+  code?: boolean;
+}
+
+/** The code-level lists of one executable's primary slice (see src/code/ios.ts). */
+export interface MachOCode {
+  entry: string;
+  arch: string;
+  encrypted: boolean;
+  classes: string[];
+  swiftClasses: number;
+  unnamedClasses: number;
+  selectors: string[];
+  definedSymbols: string[];
+  importedSymbols: string[];
+  /** What could not be read (encryption, damaged or cut sections); empty when the lists are complete. */
+  gaps: string[];
 }
 
 function machoError(ctx: MachOContext, what: string, offset: number): EduscanError {
@@ -128,6 +168,12 @@ export function packedVersion(v: number): string {
 /** One slice's facts plus the imported names it lists (every one when read from a whole buffer). */
 export interface MachOArchDetail extends MachOArchFacts {
   imported: string[];
+  /** The code slice only: defined external symbols (count exact, names up to MAX_DEFINED_SYMBOLS)... */
+  defined?: { count: number; names: string[] };
+  /** ...and its Objective-C lists. */
+  objc?: MachOObjc;
+  /** Why the slice's symbol tables were not read, when they were not. */
+  tablesUnread?: string;
 }
 
 /** A fat-header record that lies inside the file. */
@@ -135,6 +181,8 @@ export interface FatSlice {
   index: number;
   offset: number;
   size: number;
+  cpuType: number;
+  cpuSubtype: number;
 }
 
 /**
@@ -166,10 +214,23 @@ export function readFatRecords(head: Buffer, imageLength: number, ctx: MachOCont
     if (!(offset >= FAT_HEADER_SIZE && size > 0 && size <= imageLength - offset)) {
       out.push({ code: 'MACHO_FAT_SLICE_OUT_OF_RANGE', detail: `architecture ${i}: ${size} bytes at ${offset} lie outside the ${imageLength}-byte file`, entry: ctx.entry, offset: r });
     } else {
-      out.push({ index: i, offset, size });
+      out.push({ index: i, offset, size, cpuType: head.readInt32BE(r), cpuSubtype: head.readInt32BE(r + 4) });
     }
   }
   return out;
+}
+
+/**
+ * The slice whose code-level lists are read: the one the facts call primary (arm64e > arm64 > ... > first),
+ * chosen from the fat records so that a streaming reader knows it before the slices pass.
+ */
+export function codeSliceIndex(records: (FatSlice | Anomaly)[]): number | undefined {
+  const slices = records.filter(isFatSlice);
+  for (const name of PRIMARY_ORDER) {
+    const s = slices.find((x) => cpuName(x.cpuType, x.cpuSubtype) === name);
+    if (s) return s.index;
+  }
+  return slices[0]?.index;
 }
 
 export function isFatSlice(r: FatSlice | Anomaly): r is FatSlice {
@@ -185,17 +246,24 @@ export function sliceUnreadable(ctx: MachOContext, e: EduscanError, offset: numb
 }
 
 export function parseMachO(buf: Buffer, ctx: MachOContext): MachOFacts {
+  return parseMachODetail(buf, ctx).facts;
+}
+
+/** The facts and, unless ctx.code is false, the primary slice's code-level lists. */
+export function parseMachODetail(buf: Buffer, ctx: MachOContext): { facts: MachOFacts; code?: MachOCode } {
   const fatBytes = fatHeaderBytes(buf, buf.length, ctx);
   const archs: MachOArchDetail[] = [];
+  const wantCode = ctx.code ?? true;
   if (fatBytes !== undefined) {
     const records = readFatRecords(buf.subarray(0, fatBytes), buf.length, ctx);
+    const codeIndex = wantCode ? codeSliceIndex(records) : undefined;
     for (const r of records) {
       if (!isFatSlice(r)) {
         ctx.anomalies.push(r);
         continue;
       }
       try {
-        archs.push(readSlice(buf.subarray(r.offset, r.offset + r.size), r.offset, ctx));
+        archs.push(readSlice(buf.subarray(r.offset, r.offset + r.size), r.offset, ctx, r.index === codeIndex));
       } catch (e) {
         if (!(e instanceof EduscanError)) throw e;
         ctx.anomalies.push(sliceUnreadable(ctx, e, r.offset));
@@ -203,9 +271,9 @@ export function parseMachO(buf: Buffer, ctx: MachOContext): MachOFacts {
     }
     if (archs.length === 0) throw noSliceReadable(ctx, records.length);
   } else {
-    archs.push(readSlice(buf, 0, ctx));
+    archs.push(readSlice(buf, 0, ctx, wantCode));
   }
-  return machoFacts(archs, fatBytes !== undefined, ctx);
+  return { facts: machoFacts(archs, fatBytes !== undefined, ctx), code: machoCode(archs, ctx) };
 }
 
 /** The facts of the whole file from its readable slices (in header order). */
@@ -215,16 +283,56 @@ export function machoFacts(archs: MachOArchDetail[], fat: boolean, ctx: MachOCon
   if (primary.importedSymbolCount > MAX_LISTED_SYMBOLS) {
     ctx.anomalies.push({ code: 'MACHO_SYMBOLS_TRUNCATED', detail: `${primary.importedSymbolCount} imported symbols, the first ${MAX_LISTED_SYMBOLS} are listed`, entry: ctx.entry });
   }
-  return {
+  const c = archs.find((a) => a.defined !== undefined || a.objc !== undefined);
+  const facts: MachOFacts = {
     entry: ctx.entry,
     fat,
-    archs: archs.map(({ imported: _i, ...a }) => a),
+    archs: archs.map(({ imported: _i, defined: _d, objc: _o, tablesUnread: _t, ...a }) => a),
     primaryArch: primaryFacts.cpu,
     pie: primaryFacts.pie,
     encrypted: primaryFacts.encrypted,
     stackCanary: primaryFacts.stackCanary,
     arc: primaryFacts.arc,
     importedSymbols: imported.slice(0, MAX_LISTED_SYMBOLS),
+  };
+  if (c) {
+    const gaps = codeGaps(c);
+    facts.code = {
+      arch: c.cpu,
+      classCount: c.objc?.classes.length ?? 0,
+      swiftClassCount: c.objc?.swiftClasses ?? 0,
+      unnamedClassCount: c.objc?.unnamedClasses ?? 0,
+      selectorCount: c.objc?.selectors.length ?? 0,
+      definedSymbolCount: c.defined?.count ?? 0,
+      complete: gaps.length === 0,
+      ...(gaps.length > 0 ? { gaps } : {}),
+    };
+  }
+  return facts;
+}
+
+function codeGaps(a: MachOArchDetail): string[] {
+  const gaps = [...(a.objc?.gaps ?? [])];
+  if (a.tablesUnread) gaps.push(a.tablesUnread);
+  if (a.defined && a.defined.names.length < a.defined.count) gaps.push(`names of ${a.defined.count - a.defined.names.length} defined symbols not kept`);
+  return gaps;
+}
+
+/** The code-level lists of the code slice, when one was read. */
+export function machoCode(archs: MachOArchDetail[], ctx: MachOContext): MachOCode | undefined {
+  const c = archs.find((a) => a.defined !== undefined || a.objc !== undefined);
+  if (!c) return undefined;
+  return {
+    entry: ctx.entry,
+    arch: c.cpu,
+    encrypted: c.encrypted,
+    classes: c.objc?.classes ?? [],
+    swiftClasses: c.objc?.swiftClasses ?? 0,
+    unnamedClasses: c.objc?.unnamedClasses ?? 0,
+    selectors: c.objc?.selectors ?? [],
+    definedSymbols: c.defined?.names ?? [],
+    importedSymbols: c.imported.slice(0, MAX_LISTED_SYMBOLS),
+    gaps: codeGaps(c),
   };
 }
 
@@ -293,10 +401,14 @@ export function readMachHeader(h: Buffer, imageLength: number, base: number, ctx
   };
 }
 
-/** LC_SYMTAB and LC_DYSYMTAB as the load commands give them (offsets from the slice start). */
+/** LC_SYMTAB, LC_DYSYMTAB and the segments as the load commands give them (offsets from the slice start). */
 export interface SymbolTables {
   symtab?: { symoff: number; nsyms: number; stroff: number; strsize: number };
   undefRange?: { first: number; count: number };
+  extdefRange?: { first: number; count: number };
+  segments: MachOSegment[];
+  sections: MachOSection[];
+  chainedFixups?: { dataoff: number; datasize: number };
 }
 
 /**
@@ -326,7 +438,7 @@ export function readLoadCommands(s: Buffer, hdr: MachHeader, imageLength: number
     arc: false,
     imported: [],
   };
-  const tables: SymbolTables = {};
+  const tables: SymbolTables = { segments: [], sections: [] };
   let p = headerSize;
   for (let i = 0; i < ncmds; i++) {
     if (p + LC_HEADER_SIZE > cmdsEnd) throw machoError(ctx, `load command ${i} of ${ncmds}: header runs past sizeofcmds`, base + p);
@@ -343,7 +455,14 @@ export function readLoadCommands(s: Buffer, hdr: MachHeader, imageLength: number
     if (cmd === LC_SYMTAB && need(24)) {
       tables.symtab = { symoff: u32(p + 8), nsyms: u32(p + 12), stroff: u32(p + 16), strsize: u32(p + 20) };
     } else if (cmd === LC_DYSYMTAB && need(32)) {
+      tables.extdefRange = { first: u32(p + 16), count: u32(p + 20) };
       tables.undefRange = { first: u32(p + 24), count: u32(p + 28) };
+    } else if (cmd === LC_SEGMENT_64 && need(SEGMENT_64_SIZE)) {
+      readSegment(s, p, cmdsize, true, little, tables, ctx, base, i);
+    } else if (cmd === LC_SEGMENT && need(SEGMENT_SIZE)) {
+      readSegment(s, p, cmdsize, false, little, tables, ctx, base, i);
+    } else if (cmd === LC_DYLD_CHAINED_FIXUPS && need(16)) {
+      tables.chainedFixups = { dataoff: u32(p + 8), datasize: u32(p + 12) };
     } else if (DYLIB_COMMANDS.has(cmd) && need(24)) {
       const name = lcString(s, p, cmdsize, u32(p + 8));
       if (name !== undefined) arch.dylibs.push(name);
@@ -372,6 +491,72 @@ export function readLoadCommands(s: Buffer, hdr: MachHeader, imageLength: number
   return { arch, tables };
 }
 
+/** A segment command and its section records (those that fit in the command). */
+function readSegment(s: Buffer, p: number, cmdsize: number, is64: boolean, little: boolean, tables: SymbolTables, ctx: MachOContext, base: number, i: number): void {
+  const u32 = (at: number): number => (little ? s.readUInt32LE(at) : s.readUInt32BE(at));
+  const u64 = (at: number): number => {
+    const v = little ? s.readBigUInt64LE(at) : s.readBigUInt64BE(at);
+    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(v);
+  };
+  const word = is64 ? u64 : u32;
+  const ws = is64 ? 8 : 4;
+  const index = tables.segments.length;
+  tables.segments.push({
+    index,
+    name: fixedName(s, p + 8),
+    vmaddr: word(p + 24),
+    vmsize: word(p + 24 + ws),
+    fileoff: word(p + 24 + 2 * ws),
+    filesize: word(p + 24 + 3 * ws),
+  });
+  const headSize = is64 ? SEGMENT_64_SIZE : SEGMENT_SIZE;
+  const secSize = is64 ? SECTION_64_SIZE : SECTION_SIZE;
+  const nsects = u32(p + headSize - 8);
+  const fits = Math.floor((cmdsize - headSize) / secSize);
+  if (nsects > fits) {
+    ctx.anomalies.push({ code: 'MACHO_SHORT_LOAD_COMMAND', detail: `load command ${i} (segment ${tables.segments[index]!.name}): ${nsects} sections need ${headSize + nsects * secSize} bytes, the command has ${cmdsize}`, entry: ctx.entry, offset: base + p });
+  }
+  for (let k = 0; k < Math.min(nsects, fits); k++) {
+    if (tables.sections.length >= MAX_SECTIONS) {
+      ctx.anomalies.push({ code: 'MACHO_SECTIONS_TRUNCATED', detail: `more than ${MAX_SECTIONS} sections; the rest are not read`, entry: ctx.entry, offset: base + p });
+      return;
+    }
+    const q = p + headSize + k * secSize;
+    tables.sections.push({
+      sectname: fixedName(s, q),
+      segname: fixedName(s, q + 16),
+      addr: word(q + 32),
+      size: word(q + 32 + ws),
+      offset: u32(q + 32 + 2 * ws),
+      type: u32(q + 32 + 2 * ws + 24) & SECTION_TYPE_MASK,
+      segIndex: index,
+    });
+  }
+}
+
+/** A char[16] name, NUL-padded (or not, when it uses all 16 bytes). */
+function fixedName(s: Buffer, at: number): string {
+  const b = s.subarray(at, at + 16);
+  const nul = b.indexOf(0);
+  return b.toString('latin1', 0, nul < 0 ? 16 : nul);
+}
+
+/** What the Objective-C reader needs of a slice. */
+export function objcLayout(hdr: MachHeader, arch: MachOArchDetail, tables: SymbolTables, imageLength: number): ObjcLayout {
+  return {
+    cpu: arch.cpu,
+    is64: hdr.is64,
+    little: hdr.little,
+    arm64e: arch.cpu === 'arm64e' && (hdr.cpuSubtype & ~CPU_SUBTYPE_MASK) === CPU_SUBTYPE_ARM64E,
+    imageLength,
+    cmdsEnd: hdr.headerSize + hdr.sizeofcmds,
+    segments: tables.segments,
+    sections: tables.sections,
+    ...(tables.chainedFixups ? { chainedFixups: tables.chainedFixups } : {}),
+    encrypted: arch.encrypted,
+  };
+}
+
 /** An lc_str: NUL-terminated string at `offset` from the start of its load command. */
 function lcString(s: Buffer, cmdStart: number, cmdsize: number, offset: number): string | undefined {
   if (offset < LC_HEADER_SIZE || offset >= cmdsize) return undefined;
@@ -381,29 +566,38 @@ function lcString(s: Buffer, cmdStart: number, cmdsize: number, offset: number):
   return s.toString('utf8', start, nul < 0 ? end : start + nul);
 }
 
-/** Where a slice's undefined symbols are: the nlist records to scan and the string table, slice-relative. */
+/**
+ * Where a slice's undefined (and, for the code slice, defined external) symbols are: the nlist records to
+ * scan and the string table, slice-relative.
+ */
 export interface ImportPlan {
-  /** First nlist byte and record count (the LC_DYSYMTAB undefined range, or every symbol). */
+  /** First nlist byte and record count: the LC_DYSYMTAB ranges wanted (the span that holds them), or every symbol. */
   nlistOffset: number;
   count: number;
   entrySize: number;
   little: boolean;
   stroff: number;
   strsize: number;
+  /** Record indexes [from, to) within the span of the undefined symbols... */
+  undef: [number, number];
+  /** ...and of the defined external ones, when wanted. */
+  def?: [number, number];
 }
 
 /** Checks the tables against the slice (anomalies when they do not fit) and says what to read. */
-export function planImports(tables: SymbolTables, hdr: MachHeader, imageLength: number, base: number, arch: MachOArchDetail, ctx: MachOContext): ImportPlan | undefined {
+export function planImports(tables: SymbolTables, hdr: MachHeader, imageLength: number, base: number, arch: MachOArchDetail, ctx: MachOContext, wantDefined = false): ImportPlan | undefined {
   const st = tables.symtab;
   if (st === undefined) return undefined;
   const entrySize = hdr.is64 ? NLIST_64_SIZE : NLIST_SIZE;
   // The tables of a slice are addressed from the slice start; check them against the slice, not the file.
   if (st.symoff > imageLength || st.nsyms > (imageLength - st.symoff) / entrySize) {
     ctx.anomalies.push({ code: 'MACHO_SYMTAB_OUT_OF_RANGE', detail: `${arch.cpu}: ${st.nsyms} symbols at ${st.symoff} run past the ${imageLength}-byte image; imports not read`, entry: ctx.entry, offset: base + st.symoff });
+    arch.tablesUnread = 'the symbol table lies outside the image';
     return undefined;
   }
   if (st.stroff > imageLength || st.strsize > imageLength - st.stroff) {
     ctx.anomalies.push({ code: 'MACHO_STRTAB_OUT_OF_RANGE', detail: `${arch.cpu}: string table of ${st.strsize} bytes at ${st.stroff} runs past the ${imageLength}-byte image; imports not read`, entry: ctx.entry, offset: base + st.stroff });
+    arch.tablesUnread = 'the string table lies outside the image';
     return undefined;
   }
   let first = 0;
@@ -417,7 +611,35 @@ export function planImports(tables: SymbolTables, hdr: MachHeader, imageLength: 
       ctx.anomalies.push({ code: 'MACHO_DYSYMTAB_OUT_OF_RANGE', detail: `${arch.cpu}: undefined symbols ${u.first}+${u.count} exceed the ${st.nsyms} symbols; all symbols scanned`, entry: ctx.entry });
     }
   }
-  return { nlistOffset: st.symoff + first * entrySize, count, entrySize, little: hdr.little, stroff: st.stroff, strsize: st.strsize };
+  let def: [number, number] | undefined;
+  if (wantDefined) {
+    const e = tables.extdefRange;
+    if (!u || !e) {
+      def = [0, st.nsyms];
+    } else if (e.first <= st.nsyms && e.count <= st.nsyms - e.first) {
+      def = [e.first, e.first + e.count];
+    } else {
+      ctx.anomalies.push({ code: 'MACHO_DYSYMTAB_OUT_OF_RANGE', detail: `${arch.cpu}: defined external symbols ${e.first}+${e.count} exceed the ${st.nsyms} symbols; not read`, entry: ctx.entry });
+      arch.tablesUnread = 'the defined-symbol range lies outside the symbol table';
+    }
+  }
+  // One span of records covers both ranges (in ld64 output they are adjacent: locals, defined, undefined).
+  let lo = first;
+  let hi = first + count;
+  if (def && def[1] > def[0]) {
+    lo = Math.min(lo, def[0]);
+    hi = Math.max(hi, def[1]);
+  }
+  return {
+    nlistOffset: st.symoff + lo * entrySize,
+    count: hi - lo,
+    entrySize,
+    little: hdr.little,
+    stroff: st.stroff,
+    strsize: st.strsize,
+    undef: [first - lo, first + count - lo],
+    ...(def ? { def: [Math.max(0, def[0] - lo), Math.max(0, def[1] - lo)] as [number, number] } : {}),
+  };
 }
 
 /** An nlist record's n_type says: an undefined external symbol, not a debugging entry. */
@@ -425,16 +647,39 @@ export function isImportType(type: number): boolean {
   return (type & N_STAB) === 0 && (type & N_TYPE) === N_UNDF && (type & N_EXT) !== 0;
 }
 
+/** ...a defined external symbol (N_SECT | N_EXT): a class or function the binary itself provides. */
+export function isDefinedType(type: number): boolean {
+  return (type & N_STAB) === 0 && (type & N_TYPE) === N_SECT && (type & N_EXT) !== 0;
+}
+
+/** What one symbol record of a plan is: 'import', 'defined' or nothing to read. */
+export function recordKind(plan: ImportPlan, index: number, type: number): 'import' | 'defined' | undefined {
+  if (index >= plan.undef[0] && index < plan.undef[1] && isImportType(type)) return 'import';
+  if (plan.def && index >= plan.def[0] && index < plan.def[1] && isDefinedType(type)) return 'defined';
+  return undefined;
+}
+
 export function badNamesAnomaly(arch: MachOArchDetail, badNames: number, ctx: MachOContext): Anomaly {
   return { code: 'MACHO_SYMBOL_NAME_OUT_OF_RANGE', detail: `${arch.cpu}: ${badNames} undefined symbols name strings outside the string table`, entry: ctx.entry };
 }
 
+export function badDefinedAnomaly(arch: MachOArchDetail, bad: number, ctx: MachOContext): Anomaly {
+  return { code: 'MACHO_SYMBOL_NAME_OUT_OF_RANGE', detail: `${arch.cpu}: ${bad} defined external symbols name strings outside the string table`, entry: ctx.entry };
+}
+
 /** One thin Mach-O image held whole; `base` is its offset in the file, for messages. */
-function readSlice(s: Buffer, base: number, ctx: MachOContext): MachOArchDetail {
+function readSlice(s: Buffer, base: number, ctx: MachOContext, isCode: boolean): MachOArchDetail {
   const hdr = readMachHeader(s, s.length, base, ctx);
   const { arch, tables } = readLoadCommands(s, hdr, s.length, base, ctx);
-  const plan = planImports(tables, hdr, s.length, base, arch, ctx);
+  let objc: ObjcCollector | undefined;
+  if (isCode) {
+    objc = new ObjcCollector(objcLayout(hdr, arch, tables, s.length), ctx, base);
+    readRangesWhole(s, objc.ranges());
+    arch.defined = { count: 0, names: [] };
+  }
+  const plan = planImports(tables, hdr, s.length, base, arch, ctx, isCode);
   if (plan) readImports(s, plan, arch, ctx);
+  if (objc) arch.objc = objc.result();
   arch.importedSymbolCount = arch.imported.length;
   const names = new Set(arch.imported);
   arch.stackCanary = STACK_CANARY_SYMBOLS.some((x) => names.has(x));
@@ -445,18 +690,36 @@ function readSlice(s: Buffer, base: number, ctx: MachOContext): MachOArchDetail 
 function readImports(s: Buffer, plan: ImportPlan, arch: MachOArchDetail, ctx: MachOContext): void {
   const strEnd = plan.stroff + plan.strsize;
   let badNames = 0;
-  for (let i = 0; i < plan.count; i++) {
-    const e = plan.nlistOffset + i * plan.entrySize;
-    if (!isImportType(s[e + NLIST_TYPE] as number)) continue;
-    const strx = plan.little ? s.readUInt32LE(e) : s.readUInt32BE(e);
-    if (strx >= plan.strsize) {
-      badNames++;
-      continue;
-    }
+  let badDefined = 0;
+  let definedBytes = 0;
+  const nameAt = (strx: number): string => {
     const start = plan.stroff + strx;
     const limit = Math.min(strEnd, start + MAX_SYMBOL_NAME);
     const nul = s.subarray(start, limit).indexOf(0);
-    arch.imported.push(s.toString('utf8', start, nul < 0 ? limit : start + nul));
+    return s.toString('utf8', start, nul < 0 ? limit : start + nul);
+  };
+  for (let i = 0; i < plan.count; i++) {
+    const e = plan.nlistOffset + i * plan.entrySize;
+    const kind = recordKind(plan, i, s[e + NLIST_TYPE] as number);
+    if (kind === undefined) continue;
+    const strx = plan.little ? s.readUInt32LE(e) : s.readUInt32BE(e);
+    if (strx >= plan.strsize) {
+      if (kind === 'import') badNames++;
+      else badDefined++;
+      continue;
+    }
+    if (kind === 'import') {
+      arch.imported.push(nameAt(strx));
+    } else {
+      const d = arch.defined as { count: number; names: string[] };
+      d.count++;
+      if (d.names.length < MAX_DEFINED_SYMBOLS && definedBytes <= MAX_DEFINED_NAME_BYTES) {
+        const name = nameAt(strx);
+        definedBytes += Buffer.byteLength(name);
+        if (definedBytes <= MAX_DEFINED_NAME_BYTES) d.names.push(name);
+      }
+    }
   }
   if (badNames > 0) ctx.anomalies.push(badNamesAnomaly(arch, badNames, ctx));
+  if (badDefined > 0) ctx.anomalies.push(badDefinedAnomaly(arch, badDefined, ctx));
 }

@@ -196,7 +196,11 @@ describe.skipIf(!HAS_OPENSSL)('an IPA built from parts', () => {
 
   it('embedded frameworks, extensions, watch app and dylibs', () => {
     expect(facts.ios.embeddedBundles).toEqual([
-      { path: 'Frameworks/AdSDK.framework', kind: 'framework', id: 'com.ads.sdk', versionName: '5.1.0', versionCode: '510', executable: 'AdSDK' },
+      {
+        path: 'Frameworks/AdSDK.framework', kind: 'framework', id: 'com.ads.sdk', versionName: '5.1.0', versionCode: '510', executable: 'AdSDK',
+        // Its executable is read for the code-level checks (an N_ABS _main is not a defined N_SECT symbol).
+        binary: { entry: `${APP}Frameworks/AdSDK.framework/AdSDK`, encrypted: false, importedSymbolCount: 0, arch: 'arm64', classCount: 0, swiftClassCount: 0, unnamedClassCount: 0, selectorCount: 0, definedSymbolCount: 0, complete: true },
+      },
       { path: 'PlugIns/Share.appex', kind: 'appex', id: `${ID}.share`, versionName: '2.3.1', versionCode: '231', extensionPoint: 'com.apple.share-services' },
       { path: 'Watch/EduWatch.app', kind: 'app', id: `${ID}.watchkitapp`, versionName: '2.3.1', versionCode: '231', minOs: '8.0' },
     ]);
