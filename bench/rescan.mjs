@@ -8,7 +8,12 @@
 //     each entry is still checked on its own): packages/s (target >= 5,000/s), median of BENCH_RUNS, with the
 //     main thread only and with 1 and 2 worker threads; CPU ms per package (all threads), which does not
 //     depend on what else the machine runs;
-//  4. memory with registry size: peak RSS of a rules-only run in a fresh process on N and 10 x N entries.
+//  4. the split of one rules-only package on this thread (CPU µs, so other load matters less): facts read
+//     (the SELECT of the facts row, JSON.parse), check (Evaluator.evaluate: checkFacts against the entry's
+//     record + compact), and the rest of the main-thread run's CPU per package (the commit of the package's
+//     transaction, paging, the summary); plus checkFacts alone, without a record, in ms per package;
+//  5. memory with registry size: peak RSS of a rules-only run in a fresh process on N and 10 x N entries.
+// BENCH_RULES_ONLY=1 skips 1-2 and reuses the registry an earlier run left in bench/out/ (steps 3-5 only).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,6 +26,8 @@ const N = Number(process.env.BENCH_REGISTRY_N ?? 1200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TODAY = '2026-03-02';
 const CORPUS = process.env.EDUSCAN_CORPUS ?? join(ROOT, '..', 'shared', 'corpus');
+/** BENCH_RULES_ONLY=1: reuse the registry a previous run left in bench/out/ (no generation, no full rescans). */
+const RULES_ONLY = process.env.BENCH_RULES_ONLY === '1';
 
 const dist = (p) => import(join(ROOT, 'dist', p));
 
@@ -69,15 +76,62 @@ function generate() {
   return { from, bases: files.length, bytes };
 }
 
+const full = (r) => (r ? { pps: r.packagesPerSecond, mbps: r.mbPerSecond, seconds: r.seconds, cpuMsPerPackage: r.cpuMsPerPackage } : null);
+
+/** CPU milliseconds of `f()` (user + system of this process: the thread runs alone in it at this point). */
+function cpuMs(f) {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
+/** Where one rules-only package goes on the main thread, in CPU µs per package (median of BENCH_RUNS). */
+async function rulesOnlySplit(db, ruleSet, mainThreadMsPerPackage) {
+  const [{ Evaluator }, { checkFacts }, { PARSER_VERSION }] = await Promise.all([dist('registry/evaluate.js'), dist('check/check.js'), dist('scan.js')]);
+  // The N original entries (distinct contents; the 10 x N rows only repeat them).
+  const entries = db.prepare('SELECT sha256, record_id, app_name FROM packages WHERE sha256 IS NOT NULL ORDER BY id LIMIT ?').all(N);
+  const records = new Map(db.prepare('SELECT id, path, format, text, digest FROM records').all().map((r) => [r.id, r]));
+  // The statement JobRunner reads facts with.
+  const factsStmt = db.prepare('SELECT facts_json, error_code, error_message FROM facts WHERE sha256 = ? AND parser_version = ?');
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const perPackage = (f) => median(Array.from({ length: RUNS }, () => (cpuMs(f) * 1000) / entries.length));
+  let rows = [];
+  const select = perPackage(() => {
+    rows = entries.map((e) => factsStmt.get(e.sha256, PARSER_VERSION));
+  });
+  let facts = [];
+  const parse = perPackage(() => {
+    facts = rows.map((r) => (r?.facts_json ? JSON.parse(r.facts_json) : null));
+  });
+  const evaluator = new Evaluator(ruleSet, TODAY, () => new Date());
+  const check = perPackage(() => {
+    entries.forEach((e, i) => {
+      if (facts[i]) evaluator.evaluate(facts[i], e.record_id === null ? undefined : records.get(e.record_id), e.app_name);
+    });
+  });
+  const checkAlone = perPackage(() => {
+    for (const f of facts) if (f) checkFacts({ facts: f, ruleSet, today: TODAY });
+  });
+  const rest = mainThreadMsPerPackage * 1000 - select - parse - check;
+  console.log(`rules-only split per package, main thread (CPU µs): facts read ${(select + parse).toFixed(0)} (SELECT ${select.toFixed(0)} + JSON.parse ${parse.toFixed(0)}), `
+    + `check ${check.toFixed(0)} (checkFacts against the record + compact), rest ${rest.toFixed(0)} (commit of the package's transaction, paging, summary) `
+    + `= ${(mainThreadMsPerPackage * 1000).toFixed(0)}; checkFacts alone (no record): ${(checkAlone / 1000).toFixed(3)} ms/package (load average ${os.loadavg()[0].toFixed(2)})`);
+  return { selectUs: select, parseUs: parse, checkUs: check, restUs: rest, checkAloneMs: checkAlone / 1000 };
+}
+
 async function main() {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   const [{ openRegistry }, { importPath }, { rescan }, { loadRuleSet }, { loadCalendar }, { closeHashPool }] = await Promise.all([
     dist('registry/db.js'), dist('registry/import.js'), dist('registry/rescan.js'), dist('rules/load.js'), dist('calendar/calendar.js'), dist('hash/hash.js'),
   ]);
-  const g = generate();
-  console.log(`registry: ${N} packages from ${g.bases} bases (${g.from}), ${(g.bytes / 1e6).toFixed(0)} MB`);
-  // Warm the page cache so both thread counts read from memory.
-  for (const f of readdirSync(join(OUT, 'pkgs'))) readFileSync(join(OUT, 'pkgs', f));
+  if (RULES_ONLY && !existsSync(join(OUT, 'bench-2.db'))) throw new Error(`BENCH_RULES_ONLY=1 needs ${join(OUT, 'bench-2.db')} from an earlier full run`);
+  const g = RULES_ONLY ? { bases: 0, from: 'the registry of an earlier run', bytes: 0 } : generate();
+  if (!RULES_ONLY) {
+    console.log(`registry: ${N} packages from ${g.bases} bases (${g.from}), ${(g.bytes / 1e6).toFixed(0)} MB`);
+    // Warm the page cache so both thread counts read from memory.
+    for (const f of readdirSync(join(OUT, 'pkgs'))) readFileSync(join(OUT, 'pkgs', f));
+  }
   const ruleSet = loadRuleSet();
   const calendar = loadCalendar();
   const results = {};
@@ -88,8 +142,8 @@ async function main() {
     return { ...r, cpuMsPerPackage: (c.user + c.system) / 1000 / Math.max(1, r.processed) };
   };
   const load = () => os.loadavg()[0].toFixed(2);
-  let lastDb;
-  for (const threads of [1, 2]) {
+  let lastDb = join(OUT, 'bench-2.db');
+  for (const threads of RULES_ONLY ? [] : [1, 2]) {
     const dbPath = join(OUT, `bench-${threads}.db`);
     for (const s of ['', '-wal', '-shm']) rmSync(dbPath + s, { force: true });
     const db = openRegistry(dbPath);
@@ -128,6 +182,7 @@ async function main() {
     medians[threads] = { pps: m.packagesPerSecond, cpuMsPerPackage: m.cpuMsPerPackage };
     console.log(`rules-only, ${threads ? `${threads} worker thread(s)` : 'main thread only'}, ${m.processed} entries: ${m.packagesPerSecond.toFixed(0)} packages/s (median of ${RUNS}: ${runs.map((x) => x.packagesPerSecond.toFixed(0)).join(', ')}); CPU ${m.cpuMsPerPackage.toFixed(3)} ms/package (load average ${load()})`);
   }
+  const split = await rulesOnlySplit(bigDb, ruleSet, medians[0].cpuMsPerPackage);
   bigDb.close();
   const best = Math.max(...Object.values(medians).map((m) => m.pps));
   console.log(`rules-only best: ${best.toFixed(0)} packages/s — target >= 5,000/s: ${best >= 5000 ? 'met' : 'NOT met'} on ${os.availableParallelism()} cores`);
@@ -140,12 +195,12 @@ async function main() {
   await closeHashPool();
   const summary = {
     date: new Date().toISOString(), cores: os.availableParallelism(), packages: N, bytes: g.bytes, bases: g.from,
-    full1: { pps: results['full-1'].packagesPerSecond, mbps: results['full-1'].mbPerSecond, seconds: results['full-1'].seconds, cpuMsPerPackage: results['full-1'].cpuMsPerPackage },
-    full2: { pps: results['full-2'].packagesPerSecond, mbps: results['full-2'].mbPerSecond, seconds: results['full-2'].seconds, cpuMsPerPackage: results['full-2'].cpuMsPerPackage },
-    rulesOnly: { best, byThreads: medians },
+    full1: full(results['full-1']),
+    full2: full(results['full-2']),
+    rulesOnly: { best, byThreads: medians, split },
     memory: { small, large },
   };
-  writeFileSync(join(ROOT, 'bench', 'out', 'rescan.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench', 'out', RULES_ONLY ? 'rescan-rules-only.json' : 'rescan.json'), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 await main();
