@@ -3,6 +3,7 @@
 // usage error, 70 a bug in eduscan.
 import { createWriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { closeDexPool } from '../code/dex-pool.js';
 import { isEduscanError } from '../errors.js';
 import { closeHashPool, startHashes } from '../hash/hash.js';
 import type { CategoryDetection } from '../check/types.js';
@@ -83,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
           if (o.format === 'json') out.write(`${JSON.stringify({ error: { ...e.toJSON(), file: path } })}\n`);
         }
       }
-      await out.end();
+      await Promise.all([out.end(), closeDexPool()]);
     });
 
   const setExitCode = (code: number) => {

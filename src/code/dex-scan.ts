@@ -129,6 +129,22 @@ function rawIndex(
   };
 }
 
+const UNSEEN = -3;
+const NO_CLASS = -1;
+
+/** Whether the bytes at `start` begin with one of `roots`, compared and charged as DexFile.stringStartsWith does. */
+function startsWithRoot(dex: DexFile, start: number, roots: Buffer[]): boolean {
+  const buf = dex.buf;
+  for (const r of roots) {
+    if (start + r.length > dex.end) continue;
+    dex.charge(1);
+    let i = 0;
+    while (i < r.length && buf[start + i] === r[i]) i++;
+    if (i === r.length) return true;
+  }
+  return false;
+}
+
 /**
  * Trie node of the key that the NUL-terminated bytes at `p` equal, -1 when they equal no key, DECODE when
  * an overlong form leaves the raw comparison undecided.
@@ -227,11 +243,12 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
   // Classes defined here → SDK (for the inventory and to attribute code below).
   const owner = new Int32Array(dex.classCount).fill(-1);
   const packers = raw.packerClasses.size > 0;
-  for (let c = 0; c < dex.classCount; c++) {
+  const classCount = dex.classCount;
+  for (let c = 0; c < classCount; c++) {
     const sidx = dex.typeStringIdx(dex.classDefTypeIdx(c));
-    const start = dex.stringStart(sidx);
     // Checked as decoding it would: a descriptor without its NUL makes the file unreadable.
     dex.stringEnd(sidx);
+    const start = dex.lastStringStart;
     let at = raw.sdkClasses.walk(buf, start, end);
     const sdk = at === DECODE ? index.sdkClasses.match(dex.string(sidx)) : raw.sdkClasses.matches[at];
     if (sdk) {
@@ -249,42 +266,46 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
 
   // Referenced framework members and string constants worth a code sweep.
   const refs = { method: new Map<number, ApiMemberRef>(), field: new Map<number, ApiMemberRef>(), string: new Map<number, ApiMemberRef>() };
-  // Per type: does its descriptor start like a sensitive class's (0 unknown, 1 yes, -1 no), and the trie
-  // node of the sensitive class it is (-1: none; -2: not looked up yet).
-  const sensitiveType = new Int8Array(dex.typeCount);
-  const typeNode = new Int32Array(dex.typeCount).fill(-2);
-  const typeMembers = (typeIdx: number, tables: RawIndex['methodTables'], table: AndroidIndex['methods']): Map<string, ApiMemberRef> | undefined => {
-    if (sensitiveType[typeIdx] === -1) return undefined;
-    const sidx = dex.typeStringIdx(typeIdx);
-    if (sensitiveType[typeIdx] === 0) {
-      sensitiveType[typeIdx] = index.ownerRoots.some((r) => dex.stringStartsWith(sidx, r)) ? 1 : -1;
-      if (sensitiveType[typeIdx] === -1) return undefined;
-    }
-    let node = typeNode[typeIdx]!;
-    if (node === -2) {
+  // Per type: UNSEEN, NO_CLASS (not a sensitive class), DECODE, or the trie node of its descriptor.
+  const typeNode = new Int32Array(dex.typeCount).fill(UNSEEN);
+  const lookup = (t: number): number => {
+    const sidx = dex.typeStringIdx(t);
+    // Only descriptors under a root of the sensitive classes ("Landroid/") are read to their end.
+    let node = NO_CLASS;
+    const start = index.ownerRoots.length > 0 ? dex.stringStart(sidx) : 0;
+    if (index.ownerRoots.length > 0 && startsWithRoot(dex, start, index.ownerRoots)) {
       dex.stringEnd(sidx);
-      node = exactNode(raw.memberClasses, buf, dex.stringStart(sidx), end);
-      typeNode[typeIdx] = node;
+      node = exactNode(raw.memberClasses, buf, start, end);
     }
-    if (node === DECODE) return table.get(dex.string(sidx));
-    return node >= 0 ? tables[node] : undefined;
+    typeNode[t] = node;
+    return node;
   };
+  const methodCount = dex.methodCount;
   let methods: Uint8Array | undefined;
-  for (let m = 0; m < dex.methodCount; m++) {
-    const names = typeMembers(dex.methodClassIdx(m), raw.methodTables, index.methods);
+  for (let m = 0; m < methodCount; m++) {
+    const t = dex.methodClassIdx(m);
+    let node = typeNode[t];
+    if (node === undefined || node === UNSEEN) node = lookup(t);
+    if (node === NO_CLASS) continue;
+    const names = node === DECODE ? index.methods.get(dex.typeDescriptor(t)) : raw.methodTables[node];
     const ref = names?.get(dex.string(dex.methodNameIdx(m)));
     if (ref) {
-      (methods ??= new Uint8Array(dex.methodCount))[m] = 1;
+      (methods ??= new Uint8Array(methodCount))[m] = 1;
       refs.method.set(m, ref);
     }
   }
   let fields: Uint8Array | undefined;
   if (index.fields.size > 0) {
-    for (let f = 0; f < dex.fieldCount; f++) {
-      const names = typeMembers(dex.fieldClassIdx(f), raw.fieldTables, index.fields);
+    const fieldCount = dex.fieldCount;
+    for (let f = 0; f < fieldCount; f++) {
+      const t = dex.fieldClassIdx(f);
+      let node = typeNode[t];
+      if (node === undefined || node === UNSEEN) node = lookup(t);
+      if (node === NO_CLASS) continue;
+      const names = node === DECODE ? index.fields.get(dex.typeDescriptor(t)) : raw.fieldTables[node];
       const ref = names?.get(dex.string(dex.fieldNameIdx(f)));
       if (ref) {
-        (fields ??= new Uint8Array(dex.fieldCount))[f] = 1;
+        (fields ??= new Uint8Array(fieldCount))[f] = 1;
         refs.field.set(f, ref);
       }
     }
@@ -292,7 +313,8 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
   let strings: Uint8Array | undefined;
   if (index.strings.size + index.stringPrefixes.length > 0) {
     const nPrefixes = index.stringPrefixes.length;
-    for (let s = 0; s < dex.stringCount; s++) {
+    const stringCount = dex.stringCount;
+    for (let s = 0; s < stringCount; s++) {
       const start = dex.stringStart(s);
       if (start >= end || index.stringFirstBytes[buf[start]!] !== 1) continue;
       let ref: ApiMemberRef | undefined;
@@ -312,7 +334,7 @@ function scanOne(dex: DexFile, size: number, index: AndroidIndex): DexScan {
         }
       }
       if (ref) {
-        (strings ??= new Uint8Array(dex.stringCount))[s] = 1;
+        (strings ??= new Uint8Array(stringCount))[s] = 1;
         refs.string.set(s, ref);
       }
     }

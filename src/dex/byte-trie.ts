@@ -18,24 +18,24 @@ export class ByteTrie {
     let columns = 0;
     for (const k of keys) for (const b of k) if (this.alpha[b] === 0) this.alpha[b] = ++columns;
     this.width = columns + 1;
-    const rows: number[] = new Array<number>(this.width).fill(0);
-    let nodes = 1;
+    // Built as maps first (one per node), then laid out once: growing a flat table key by key was slow.
+    const edges: Map<number, number>[] = [new Map()];
     this.keyNodes = keys.map((k) => {
       let node = 0;
       for (const b of k) {
-        const at = node * this.width + this.alpha[b]!;
-        let next = rows[at]!;
-        if (next === 0) {
-          next = nodes++;
-          for (let i = 0; i < this.width; i++) rows.push(0);
-          rows[at] = next;
+        let next = edges[node]!.get(b);
+        if (next === undefined) {
+          next = edges.length;
+          edges.push(new Map());
+          edges[node]!.set(b, next);
         }
         node = next;
       }
       return node;
     });
-    this.nodeCount = nodes;
-    this.child = Int32Array.from(rows);
+    this.nodeCount = edges.length;
+    this.child = new Int32Array(this.nodeCount * this.width);
+    edges.forEach((m, node) => m.forEach((next, b) => (this.child[node * this.width + this.alpha[b]!] = next)));
   }
 
   /** Node reached from `node` by byte `b`, or 0. */

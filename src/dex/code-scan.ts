@@ -102,7 +102,8 @@ function buildInfo(): Uint8Array {
 
 const NO_MARKS = new Uint8Array(0);
 /** Hits of the method being swept, as (RefKind, index) pairs: the caller's callback is not called from the hot loop. */
-const found: number[] = [];
+let found = new Int32Array(256);
+let foundN = 0;
 const KIND_NAMES: Record<number, RefType> = { [RefKind.Method]: 'method', [RefKind.Field]: 'field', [RefKind.String]: 'string' };
 
 /**
@@ -152,10 +153,10 @@ export function scanCode(dex: DexFile, targets: CodeScanTargets, hit: (classDef:
       dex.charge(insnsSize);
       result.codeItems++;
       result.units += insnsSize;
-      found.length = 0;
+      foundN = 0;
       const q = sweep(buf, start, stop, info, methods, fields, strings);
       if (q < 0 || q > stop) result.truncated++;
-      for (let h = 0; h < found.length; h += 2) hit(c, KIND_NAMES[found[h]!]!, found[h + 1]!);
+      for (let h = 0; h < foundN; h += 2) hit(c, KIND_NAMES[found[h]!]!, found[h + 1]!);
     }
   }
   return result;
@@ -184,18 +185,28 @@ function sweep(buf: Buffer, start: number, stop: number, info: Uint8Array, metho
         const ref = inf >> KIND_SHIFT;
         const idx = buf[q + 2]! | (buf[q + 3]! << 8);
         if (ref === RefKind.Method) {
-          if (methods[idx] === 1) found.push(RefKind.Method, idx);
+          if (methods[idx] === 1) pushHit(RefKind.Method, idx);
         } else if (ref === RefKind.Field) {
-          if (fields[idx] === 1) found.push(RefKind.Field, idx);
+          if (fields[idx] === 1) pushHit(RefKind.Field, idx);
         } else {
           const sidx = ref === RefKind.StringJumbo ? idx + (buf[q + 4]! | (buf[q + 5]! << 8)) * 0x10000 : idx;
-          if (strings[sidx] === 1) found.push(RefKind.String, sidx);
+          if (strings[sidx] === 1) pushHit(RefKind.String, sidx);
         }
       }
     }
     q += (inf & WIDTH_MASK) * 2;
   }
   return q;
+}
+
+function pushHit(kind: number, idx: number): void {
+  if (foundN + 2 > found.length) {
+    const bigger = new Int32Array(found.length * 2);
+    bigger.set(found);
+    found = bigger;
+  }
+  found[foundN++] = kind;
+  found[foundN++] = idx;
 }
 
 /** Skips `n` uleb128 values from `p` (checked like DexFile.readUleb); returns the offset after them. */

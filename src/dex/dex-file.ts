@@ -229,8 +229,10 @@ export class DexFile {
     return { start: this.ulebEnd, utf16Size };
   }
 
-  /** UTF-16 length declared by the string last located with stringStart. */
+  /** UTF-16 length declared by the string last located with stringStart (or stringEnd). */
   lastUtf16Size = 0;
+  /** Start of the string last located with stringEnd. */
+  lastStringStart = 0;
 
   /** Offset of string `idx`'s MUTF-8 bytes (stringDataAt without the object; the size goes to lastUtf16Size). */
   stringStart(idx: number): number {
@@ -245,6 +247,7 @@ export class DexFile {
    */
   stringEnd(idx: number): number {
     const start = this.stringStart(idx);
+    this.lastStringStart = start;
     const limit = Math.min(this.end, start + this.lastUtf16Size * 3 + 1);
     const buf = this.buf;
     let p = start;
