@@ -5,7 +5,7 @@
 //    not committed, and none twice.
 //  - Facts are cached by SHA-256 + PARSER_VERSION. A file whose size and mtime match the stored ones keeps its
 //    stored SHA-256 and is neither hashed nor parsed; --rules-only never opens a package at all.
-//  - Jobs (hash, parse, check against the record and the rules) run in worker threads (JobPool), each reading
+//  - Jobs (hash, parse, check against the record and the rules) run in the scan pool's worker threads, each reading
 //    the registry through its own read-only connection; this thread only decides what to do and writes.
 import { hash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -23,7 +23,7 @@ import { JobRunner, type EvalJob, type EvalJobResult, type JobError, type ScanJo
 import {
   deadlineAfter, describeChanges, FILING_UPDATE_RULE, FILING_UPDATE_WORKING_DAYS, REMEDIATION_WORKING_DAYS, versionChanges, type VersionSnapshot,
 } from './lifecycle.js';
-import { JobPool } from './pool.js';
+import { startJobPool } from './worker-jobs.js';
 
 export type RescanMode = 'full' | 'changed-only' | 'rules-only';
 export type ScanStatus = 'ok' | 'error' | 'unchanged' | 'no-facts';
@@ -408,8 +408,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   const startRunner = (): Runner => {
     if (started) return started;
     if (opts.concurrency > 0) {
-      const pool = new JobPool(opts.concurrency, { dbPath: opts.dbPath!, ...(opts.rulesDir ? { rulesDir: opts.rulesDir } : {}), rulesDigest: ruleSet.digest, today });
-      started = { scan: (j) => pool.scan(j), eval: (j) => pool.eval(j), close: () => pool.close() };
+      started = startJobPool(opts.concurrency, { dbPath: opts.dbPath!, ...(opts.rulesDir ? { rulesDir: opts.rulesDir } : {}), rulesDigest: ruleSet.digest, today });
     } else {
       const local = new JobRunner(db, new Evaluator(ruleSet, today, now));
       started = { scan: (j) => local.scanJob(j), eval: async (jobs) => jobs.map((j) => local.evalJob(j)), close: async () => undefined };

@@ -1,5 +1,5 @@
 // The reviewer service (`eduscan serve`): fastify 5, JSON API under /api/v1 and server-rendered pages.
-// Uploads stream to a temp file (hashes and size cap on the way), scans run in the registry's worker pool
+// Uploads stream to a temp file (hashes and size cap on the way), scans run in the shared scan pool
 // behind a bounded queue, results are stored in server_* tables of the registry database.
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isEduscanError } from '../errors.js';
 import { MAX_RECORD_BYTES } from '../filing/load.js';
+import { ScanPool } from '../pool/scan-pool.js';
 import type { Db } from '../registry/db.js';
 import { loadRuleSet } from '../rules/load.js';
 import type { RuleSet } from '../rules/types.js';
@@ -17,7 +18,6 @@ import { principalFrom, refuse, requireRole } from './auth.js';
 import { openServerDb } from './db.js';
 import { QueueFullError, ScanQueue } from './queue.js';
 import { registerReportRoutes } from './report-routes.js';
-import { ServerScanPool } from './scan-pool.js';
 import { failScan, finishScan, insertScan, markInterrupted, runCheckFor } from './scans.js';
 import type { Principal } from './tokens.js';
 import { streamToTemp, UploadTooLargeError, type StoredUpload } from './upload.js';
@@ -103,7 +103,8 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
   // A previous server that died mid-scan left rows 'running': record them as interrupted.
   markInterrupted(db, 'the server stopped before the scan finished');
   const ruleSet = loadRuleSet();
-  const pool = new ServerScanPool(opts.workers);
+  // Admission (ScanQueue) already bounds what reaches the pool; its own bound is the same, as a backstop.
+  const pool = new ScanPool({ size: opts.workers, maxQueued: opts.queueCapacity });
   const queue = new ScanQueue(opts.queueCapacity, opts.workers);
   let closing = false;
 
@@ -197,19 +198,23 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
       const id = insertScan(db, { principal: who, filename: pkg.filename, size: pkg.size, md5: pkg.md5, sha256: pkg.sha256, ...(record ? { record } : {}) });
       const path = pkg.path;
       try {
-        const job = await queue.run(() => pool.run(path, opts.scanTimeoutMs));
-        if (job.error || !job.facts) {
-          const err = job.error ?? { code: 'E_INTERNAL', message: 'the scan produced no facts' };
-          throw err.code === 'E_INTERNAL' ? new ApiError(500, err.code, err.message) : new ApiError(422, err.code, err.message);
+        const job = await queue.run(() => pool.scan(path, undefined, { timeoutMs: opts.scanTimeoutMs }));
+        if (job.error) {
+          const err = job.error;
+          // Cut by the shutdown: answered 503 and recorded as interrupted, like a scan a dead server left running.
+          if (err.code === 'E_CANCELLED') throw new ApiError(503, 'E_SHUTTING_DOWN', 'the server shut down before the scan finished');
+          throw new ApiError(err.code === 'E_INTERNAL' ? 500 : err.code === 'E_QUEUE_FULL' ? 503 : 422, err.code, err.message);
         }
+        const facts = job.value;
         // The worker hashed the file again; a mismatch would mean the temp file changed under us.
-        if (job.facts.file.sha256 !== pkg.sha256) throw new ApiError(500, 'E_INTERNAL', 'the stored upload changed before it was scanned');
-        const result = runCheckFor(job.facts, ruleSet, record, []);
-        finishScan(db, id, job.facts, result);
+        if (facts.file.sha256 !== pkg.sha256) throw new ApiError(500, 'E_INTERNAL', 'the stored upload changed before it was scanned');
+        const result = runCheckFor(facts, ruleSet, record, []);
+        finishScan(db, id, facts, result);
         return { id, status: 201, body: { id, status: 'done', links: links(id), result } };
       } catch (e) {
         const code = e instanceof ApiError || isEduscanError(e) ? e.code : 'E_INTERNAL';
-        failScan(db, id, code, (e as Error).message);
+        if (code === 'E_SHUTTING_DOWN') failScan(db, id, 'E_INTERRUPTED', (e as Error).message, 'interrupted');
+        else failScan(db, id, code, (e as Error).message);
         if (e instanceof ApiError || isEduscanError(e)) throw e;
         req.log.error({ err: e, scan: id }, 'scan failed');
         throw new ApiError(500, 'E_INTERNAL', 'the scan failed (logged)');
@@ -255,7 +260,8 @@ export async function buildServer(o: ServerOptions): Promise<EduscanServer> {
         app.server.closeAllConnections();
         await closingApp;
         markInterrupted(db, 'the server shut down before the scan finished');
-        await pool.close();
+        // Requests still running after the grace period were cut above: their scans are cancelled.
+        await pool.close({ graceMs: 0 });
         db.close();
         // The default upload folder is this process's own: nothing in it outlives the server.
         if (o.tmpDir === undefined) rmSync(opts.tmpDir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `eduscan serve` and `eduscan tokens` as the CLI runs them, from the built dist/ (so the worker is the compiled
-// scan-worker.js), for the tests' child processes: the same commander shape as src/cli/main.ts.
+// pool/scan-worker.js), for the tests' child processes: the same commander shape as src/cli/main.ts.
 import { Command } from 'commander';
 import { registerServe, registerTokens } from '../../dist/cli/serve-cmd.js';
 

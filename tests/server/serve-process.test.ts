@@ -11,7 +11,7 @@ import { filesIn, get, pkgPart, upload } from './helpers.js';
 const ROOT = join(import.meta.dirname, '../..');
 const ENTRY = join(import.meta.dirname, 'cli-entry.mjs');
 const SAMPLE = join(ROOT, 'samples/android/smartclass.apk');
-const BUILT = existsSync(join(ROOT, 'dist/cli/serve-cmd.js')) && existsSync(join(ROOT, 'dist/server/scan-worker.js'));
+const BUILT = existsSync(join(ROOT, 'dist/cli/serve-cmd.js')) && existsSync(join(ROOT, 'dist/pool/scan-worker.js'));
 const MiB = 1024 * 1024;
 
 describe.skipIf(!BUILT || process.platform !== 'linux')('eduscan serve process', () => {
