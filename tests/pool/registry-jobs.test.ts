@@ -1,7 +1,7 @@
 // The registry's jobs in the shared pool (src/registry/worker-jobs.ts): a scan job and an eval batch run in a
 // worker give what JobRunner gives on this thread, and what the pool or the worker's set-up ends becomes a
 // failed result the re-scan records (it never rejects, never hangs).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeHashPool } from '../../src/hash/hash.js';
@@ -11,10 +11,20 @@ import { JobRunner, type ScanJobResult } from '../../src/registry/job.js';
 import { startJobPool } from '../../src/registry/worker-jobs.js';
 import { loadRuleSet } from '../../src/rules/load.js';
 import { PARSER_VERSION } from '../../src/scan.js';
-import { openTemp, run, SAMPLE_APK, sampleFolder, tempDir } from '../registry/helpers.js';
+import { openTemp, run, SAMPLE_APK, sampleFolder as sampleFolderIn, tempDir as tempDirIn } from '../registry/helpers.js';
 
 const TODAY = '2026-02-13';
-afterAll(() => closeHashPool());
+const dirs: string[] = [];
+const tempDir = (tag: string) => dirs[dirs.push(tempDirIn(tag)) - 1]!;
+const sampleFolder = (tag: string) => {
+  const f = sampleFolderIn(tag);
+  dirs.push(f.dir);
+  return f;
+};
+afterAll(async () => {
+  await closeHashPool();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A result without its timing. */
 const untimed = (r: ScanJobResult) => ({ ...r, ms: 0 });
