@@ -174,7 +174,7 @@ export function extractIosCode(ios: IosFacts, rules: CodeRules = loadCodeRules()
     };
     const seen = new Set<string>();
     for (const c of code.classes) if (!seen.has(c)) (seen.add(c), note(c));
-    for (const s of code.definedSymbols) {
+    for (const s of code.definedClassSymbols) {
       if (!s.startsWith(OBJC_CLASS_SYMBOL)) continue;
       const c = s.slice(OBJC_CLASS_SYMBOL.length);
       if (!seen.has(c)) (seen.add(c), note(c));
@@ -250,7 +250,7 @@ function importsOnly(macho: NonNullable<IosFacts['macho']>): MachOCode {
     swiftClasses: 0,
     unnamedClasses: 0,
     selectors: [],
-    definedSymbols: [],
+    definedClassSymbols: [],
     importedSymbols: macho.importedSymbols,
     gaps: ['only its imported symbols were read (its classes and selectors were not extracted)'],
   };

@@ -7,7 +7,7 @@
 import { EduscanError, LimitError, type Anomaly } from '../errors.js';
 import type { MachOFacts } from '../facts/ios-schema.js';
 import {
-  ARC_SYMBOL, MAX_DEFINED_NAME_BYTES, MAX_DEFINED_SYMBOLS, MAX_LISTED_SYMBOLS, MAX_SYMBOL_NAME, NLIST_TYPE, STACK_CANARY_SYMBOLS, badDefinedAnomaly,
+  ARC_SYMBOL, DEFINED_CLASS_PREFIX, MAX_DEFINED_NAME_BYTES, MAX_DEFINED_SYMBOLS, MAX_LISTED_SYMBOLS, MAX_SYMBOL_NAME, NLIST_TYPE, STACK_CANARY_SYMBOLS, badDefinedAnomaly,
   badNamesAnomaly, codeSliceIndex, fatHeaderBytes, isFatSlice, machoCode, machoFacts, noSliceReadable, objcLayout, planImports,
   readFatRecords, readLoadCommands, readMachHeader, recordKind, sliceUnreadable, type FatSlice, type ImportPlan, type MachHeader,
   type MachOArchDetail, type MachOCode, type MachOContext,
@@ -570,9 +570,9 @@ class SliceReader {
     if (arch.defined) {
       arch.defined.count = this.definedCount;
       for (let i = 0; i < this.definedKept; i++) {
+        // Names not kept: not a class symbol (or past the byte budget).
         const name = s.definedNames.get(this.definedStrx[i] as number);
-        if (name === undefined) break;
-        arch.defined.names.push(name);
+        if (name !== undefined) arch.defined.names.push(name);
       }
     }
     arch.importedSymbolCount = this.count;
@@ -617,7 +617,7 @@ class StrtabScanner {
 
   constructor(reader: MachOStreamReader, private readonly size: number) {
     this.imports = new NameReader(size, (n) => reader.takeNameBytes(n));
-    this.defined = new NameReader(size, (n) => reader.takeDefinedNameBytes(n));
+    this.defined = new NameReader(size, (n) => reader.takeDefinedNameBytes(n), DEFINED_CLASS_PREFIX);
   }
 
   get names(): Map<number, string> {
@@ -690,6 +690,17 @@ class StrtabScanner {
   }
 }
 
+/**
+ * Whether b[at..end) can start with `prefix`: a byte loop, not Buffer#compare, whose argument checks cost
+ * more than the few bytes most names take to differ. A prefix cut by `end` counts as a match (name() checks it
+ * once the name is whole).
+ */
+function startsWithPrefix(b: Buffer, at: number, end: number, prefix: Buffer): boolean {
+  const n = Math.min(prefix.length, end - at);
+  for (let i = 0; i < n; i++) if (b[at + i] !== prefix[i]) return false;
+  return true;
+}
+
 /** The names at a set of string-table indexes, read as the table passes, within a byte budget. */
 class NameReader {
   readonly names = new Map<number, string>();
@@ -699,7 +710,8 @@ class NameReader {
   private open: { start: number; limit: number; parts: Buffer[] }[] = [];
   private cut = false;
 
-  constructor(private readonly size: number, private readonly budget: (n: number) => boolean) {}
+  /** `prefix`: only names that start with it are kept (the others cost a byte comparison). */
+  constructor(private readonly size: number, private readonly budget: (n: number) => boolean, private readonly prefix?: Buffer) {}
 
   setStarts(strx: Uint32Array): void {
     const sorted = Uint32Array.from(strx).sort();
@@ -731,6 +743,7 @@ class NameReader {
       const start = this.starts[this.next++] as number;
       const limit = Math.min(this.size, start + MAX_SYMBOL_NAME);
       const rel = start - off;
+      if (this.prefix && !startsWithPrefix(part, rel, Math.min(part.length, limit - off), this.prefix)) continue;
       const stop = Math.min(part.length, limit - off);
       const nul = part.subarray(rel, stop).indexOf(0);
       if (nul >= 0) this.name(start, [part.subarray(rel, rel + nul)]);
@@ -742,6 +755,7 @@ class NameReader {
   private name(start: number, parts: Buffer[]): void {
     if (this.cut) return;
     const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    if (this.prefix && (bytes.length < this.prefix.length || bytes.compare(this.prefix, 0, this.prefix.length, 0, this.prefix.length) !== 0)) return;
     if (!this.budget(bytes.length)) {
       this.cut = true;
       this.open = [];

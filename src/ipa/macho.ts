@@ -99,10 +99,16 @@ export const STACK_CANARY_SYMBOLS = ['___stack_chk_guard', '___stack_chk_fail'];
 export const ARC_SYMBOL = '_objc_release';
 /** Imported symbols listed in the facts (per binary); counts stay exact beyond it. */
 export const MAX_LISTED_SYMBOLS = 100_000;
-/** Defined external symbols whose names are kept for the code facts (the count stays exact beyond it). */
+/** Defined external symbols looked at for class symbols (the count stays exact beyond it). */
 export const MAX_DEFINED_SYMBOLS = 200_000;
-/** Bytes of defined-symbol names kept. */
+/** Bytes of defined class-symbol names kept. */
 export const MAX_DEFINED_NAME_BYTES = 16 * 1024 * 1024;
+/**
+ * The defined symbols whose names are kept: Objective-C classes (a statically linked SDK's _OBJC_CLASS_$_X).
+ * The others (functions, Swift metadata: most of an unstripped binary's exports) say nothing the checks use,
+ * and are only counted.
+ */
+export const DEFINED_CLASS_PREFIX = Buffer.from('_OBJC_CLASS_$_', 'latin1');
 /** CPU subtype of arm64e: its chained pointers carry authentication bits. */
 const CPU_SUBTYPE_ARM64E = 2;
 
@@ -125,7 +131,8 @@ export interface MachOCode {
   swiftClasses: number;
   unnamedClasses: number;
   selectors: string[];
-  definedSymbols: string[];
+  /** Defined _OBJC_CLASS_$_ symbols (the classes a stripped class list may not name). */
+  definedClassSymbols: string[];
   importedSymbols: string[];
   /** What could not be read (encryption, damaged or cut sections); empty when the lists are complete. */
   gaps: string[];
@@ -168,7 +175,7 @@ export function packedVersion(v: number): string {
 /** One slice's facts plus the imported names it lists (every one when read from a whole buffer). */
 export interface MachOArchDetail extends MachOArchFacts {
   imported: string[];
-  /** The code slice only: defined external symbols (count exact, names up to MAX_DEFINED_SYMBOLS)... */
+  /** The code slice only: defined external symbols (count exact) and the class symbols among them... */
   defined?: { count: number; names: string[] };
   /** ...and its Objective-C lists. */
   objc?: MachOObjc;
@@ -314,7 +321,7 @@ export function machoFacts(archs: MachOArchDetail[], fat: boolean, ctx: MachOCon
 function codeGaps(a: MachOArchDetail): string[] {
   const gaps = [...(a.objc?.gaps ?? [])];
   if (a.tablesUnread) gaps.push(a.tablesUnread);
-  if (a.defined && a.defined.names.length < a.defined.count) gaps.push(`names of ${a.defined.count - a.defined.names.length} defined symbols not kept`);
+  if (a.defined && a.defined.count > MAX_DEFINED_SYMBOLS) gaps.push(`only the first ${MAX_DEFINED_SYMBOLS} of ${a.defined.count} defined symbols looked at`);
   return gaps;
 }
 
@@ -330,7 +337,7 @@ export function machoCode(archs: MachOArchDetail[], ctx: MachOContext): MachOCod
     swiftClasses: c.objc?.swiftClasses ?? 0,
     unnamedClasses: c.objc?.unnamedClasses ?? 0,
     selectors: c.objc?.selectors ?? [],
-    definedSymbols: c.defined?.names ?? [],
+    definedClassSymbols: c.defined?.names ?? [],
     importedSymbols: c.imported.slice(0, MAX_LISTED_SYMBOLS),
     gaps: codeGaps(c),
   };
@@ -692,6 +699,7 @@ function readImports(s: Buffer, plan: ImportPlan, arch: MachOArchDetail, ctx: Ma
   let badNames = 0;
   let badDefined = 0;
   let definedBytes = 0;
+  let definedSeen = 0;
   const nameAt = (strx: number): string => {
     const start = plan.stroff + strx;
     const limit = Math.min(strEnd, start + MAX_SYMBOL_NAME);
@@ -713,11 +721,16 @@ function readImports(s: Buffer, plan: ImportPlan, arch: MachOArchDetail, ctx: Ma
     } else {
       const d = arch.defined as { count: number; names: string[] };
       d.count++;
-      if (d.names.length < MAX_DEFINED_SYMBOLS && definedBytes <= MAX_DEFINED_NAME_BYTES) {
-        const name = nameAt(strx);
-        definedBytes += Buffer.byteLength(name);
-        if (definedBytes <= MAX_DEFINED_NAME_BYTES) d.names.push(name);
-      }
+      // The first MAX_DEFINED_SYMBOLS records are looked at (as the streaming reader keeps them).
+      if (definedSeen++ >= MAX_DEFINED_SYMBOLS || definedBytes > MAX_DEFINED_NAME_BYTES) continue;
+      const start = plan.stroff + strx;
+      if (strEnd - start < DEFINED_CLASS_PREFIX.length) continue;
+      let same = true;
+      for (let k = 0; k < DEFINED_CLASS_PREFIX.length && same; k++) same = s[start + k] === DEFINED_CLASS_PREFIX[k];
+      if (!same) continue;
+      const name = nameAt(strx);
+      definedBytes += Buffer.byteLength(name);
+      if (definedBytes <= MAX_DEFINED_NAME_BYTES) d.names.push(name);
     }
   }
   if (badNames > 0) ctx.anomalies.push(badNamesAnomaly(arch, badNames, ctx));

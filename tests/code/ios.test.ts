@@ -45,7 +45,7 @@ const MACHO: NonNullable<IosFacts['macho']> = {
 };
 
 function binary(entry: string, over: Partial<MachOCode>): MachOCode {
-  return { entry, arch: 'arm64', encrypted: false, classes: [], swiftClasses: 0, unnamedClasses: 0, selectors: [], definedSymbols: [], importedSymbols: [], gaps: [], ...over };
+  return { entry, arch: 'arm64', encrypted: false, classes: [], swiftClasses: 0, unnamedClasses: 0, selectors: [], definedClassSymbols: [], importedSymbols: [], gaps: [], ...over };
 }
 
 const sdk = (id: string) => rules.sdks.find((s) => s.id === id)!;
@@ -54,7 +54,7 @@ describe('iOS code facts from the executables\' lists', () => {
   it('class prefixes and whole class names in the class list, Swift module/class names, defined class symbols, imported ones', () => {
     const main = binary('Payload/A.app/A', {
       classes: ['GDTSplashAd', 'GDTSplashAdView', 'GDTSDKConfig', 'Bugly', 'BuglyLog', 'AdjustableSlider', 'LessonView', '_TtC9SentrySDK9SentryHub'],
-      definedSymbols: ['_OBJC_CLASS_$_WXApi', '_OBJC_METACLASS_$_AlipaySDK', '_main'],
+      definedClassSymbols: ['_OBJC_CLASS_$_WXApi', '_OBJC_METACLASS_$_AlipaySDK', '_main'],
       importedSymbols: ['_OBJC_CLASS_$_FIRApp', '_OBJC_CLASS_$_NSObject'],
     });
     const { sdks } = extractIosCode(iosFacts({ macho: MACHO }), rules, { binaries: [{ bundle: '', code: main }], skipped: [] });

@@ -54,7 +54,9 @@ describe.skipIf(!CORPUS)('corpus executables: class lists, selectors and defined
         expect(code!.swiftClasses).toBe(code!.classes.filter((c) => c.startsWith('_Tt')).length);
       }
       expect([...code!.selectors].sort()).toEqual([...new Set(objdumpSectionStrings(strings, '__TEXT,__objc_methname').filter((s) => s !== ''))].sort());
-      expect(code!.definedSymbols).toEqual(nmNames(read(name, 'defined')));
+      const defined = nmNames(read(name, 'defined'));
+      expect(code!.definedClassSymbols).toEqual(defined.filter((n) => n.startsWith('_OBJC_CLASS_$_')));
+      expect(facts.code!.definedSymbolCount).toBe(defined.length);
 
       // Streamed from the zip entry: the same lists.
       const s = await readMachOStream(entryChunks(zip, e, { maxBytes: 256 * 1024 * 1024, partial: true, crc: false }), e.uncompressedSize, { anomalies: [], entry });

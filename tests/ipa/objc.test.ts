@@ -80,7 +80,7 @@ describe('class list, selectors and defined symbols', () => {
       expect(code.classes).toEqual(img.classes);
       expect(code.swiftClasses).toBe(2);
       expect(code.selectors).toEqual(SPEC.selectors);
-      expect(code.definedSymbols).toEqual(img.definedSymbols);
+      expect(code.definedClassSymbols).toEqual(img.definedSymbols.filter((n) => n.startsWith('_OBJC_CLASS_$_')));
       expect(code.importedSymbols).toEqual([...SPEC.imports!].sort());
       expect(code.gaps).toEqual([]);
       expect(facts.code).toEqual({ arch: facts.primaryArch, classCount: 7, swiftClassCount: 2, unnamedClassCount: 0, selectorCount: 6, definedSymbolCount: img.definedSymbols.length, complete: true });
@@ -98,7 +98,7 @@ describe('class list, selectors and defined symbols', () => {
   it('an encrypted slice: no class or selector names (they sit in the encrypted __TEXT), defined symbols still read', () => {
     const img = buildObjcMachO({ cpu: 'arm64', cryptid: 1, ...SPEC });
     const { facts, code } = ok(whole(img.bytes));
-    expect(code).toMatchObject({ encrypted: true, classes: [], selectors: [], definedSymbols: img.definedSymbols });
+    expect(code).toMatchObject({ encrypted: true, classes: [], selectors: [], definedClassSymbols: img.definedSymbols.filter((n) => n.startsWith('_OBJC_CLASS_$_')) });
     expect(code.gaps.join()).toMatch(/encrypted/);
     expect(facts.code?.complete).toBe(false);
   });
@@ -164,7 +164,9 @@ describe.skipIf(!hasTool('llvm-objdump') || !hasTool('llvm-nm'))('built images a
         const { code } = ok(whole(img.bytes));
         expect(objdumpClassNames(objc), name).toEqual(code.classes);
         expect(objdumpSectionStrings(methname, '__TEXT,__objc_methname'), name).toEqual(code.selectors);
-        expect(nmNames(nm), name).toEqual(code.definedSymbols);
+        const defined = nmNames(nm);
+        expect(defined.filter((n) => n.startsWith('_OBJC_CLASS_$_')), name).toEqual(code.definedClassSymbols);
+        expect(defined.length, name).toBe(img.definedSymbols.length);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
