@@ -3,7 +3,6 @@
 // usage error, 70 a bug in eduscan.
 import { createWriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { closeDexPool } from '../code/dex-pool.js';
 import { isEduscanError } from '../errors.js';
 import { closeHashPool, startHashes } from '../hash/hash.js';
 import type { CategoryDetection } from '../check/types.js';
@@ -84,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
           if (o.format === 'json') out.write(`${JSON.stringify({ error: { ...e.toJSON(), file: path } })}\n`);
         }
       }
-      await Promise.all([out.end(), closeDexPool()]);
+      await out.end();
     });
 
   const setExitCode = (code: number) => {

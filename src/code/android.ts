@@ -8,13 +8,12 @@ import type { AndroidManifestFacts } from '../facts/schema.js';
 import { BufferSource } from '../io/source.js';
 import type { Limits } from '../limits.js';
 import { openZip, readEntry, type ZipArchive, type ZipEntry } from '../zip/zip.js';
-import { PRIMARY_DEX, primaryDexEntries, replayDexJob, runDexJob, sideZip, type DexJobRecord } from './dex-job.js';
-import { dexJobsFor } from './dex-pool.js';
 import { MAX_CALLERS, scanDex, type DexScan } from './dex-scan.js';
 import { loadCodeRules } from './load.js';
 import { GlobMatcher, descriptorKey, ClassMatcher } from './match.js';
 import type { CodeRules } from './types.js';
 
+const PRIMARY_DEX = /^classes(\d*)\.dex$/;
 /** Code that Android does not load by itself: dex files elsewhere, and jars/apks that may carry some. */
 const HIDDEN_CODE = /\.(?:dex|jar|apk)$/i;
 const NESTED_ZIP = /\.(?:jar|apk)$/i;
@@ -76,11 +75,14 @@ export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFac
 
   // Native libraries and other files: SDK and packer signatures by name.
   const { libs, packerLibs, packerFiles, compGlobs, sdkClasses } = matchersFor(rules);
+  const primary: { entry: ZipEntry; n: number }[] = [];
   const hidden: ZipEntry[] = [];
   for (const e of zip.entries) {
     const name = e.name;
     const base = name.slice(name.lastIndexOf('/') + 1);
-    if (!PRIMARY_DEX.test(name) && HIDDEN_CODE.test(name) && !name.startsWith('META-INF/')) hidden.push(e);
+    const dex = PRIMARY_DEX.exec(name);
+    if (dex) primary.push({ entry: e, n: dex[1] === '' ? 1 : Number(dex[1]) });
+    else if (HIDDEN_CODE.test(name) && !name.startsWith('META-INF/')) hidden.push(e);
     if (base.endsWith('.so')) {
       for (const m of libs.matchAll(base)) inv.sdk(m.value, { kind: 'native-lib', value: base, location: name });
       for (const m of packerLibs.matchAll(base)) inv.packer(m.value, { kind: 'native-lib', value: base, location: name });
@@ -103,7 +105,7 @@ export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFac
   }
 
   // Dex files, in the order Android loads them, then the hidden ones.
-  const primary = primaryDexEntries(zip);
+  primary.sort((a, b) => a.n - b.n);
   const dexFacts: CodeFacts['dex'] = [];
   const hiddenDex: string[] = [];
   const scanned = (scans: DexScan[]): void => {
@@ -121,22 +123,13 @@ export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFac
   if (opts.code === false) {
     notAssessable.push('code was not scanned (--no-code)');
   } else {
-    // The dex worker (dex-pool.ts) may have read some of them already; the rest are read here, from the last
-    // one down while it works from the first. Either way they are applied in order, as if read here in turn.
-    const source = zip.source as { path?: unknown };
-    const jobs = opts.rules === undefined && typeof source.path === 'string' ? dexJobsFor(source.path, opts.limits) : undefined;
-    let records: (DexJobRecord | undefined)[] | undefined;
-    if (jobs) {
-      const side = sideZip(zip);
-      records = jobs.collect(primary.length, (i) => runDexJob(side, primary[i]!, rules));
-    }
-    primary.forEach((entry, i) => {
+    for (const { entry } of primary) {
       try {
-        scanned(records ? replayDexJob(zip, entry, records[i], rules, anomalies) : scanDex(readEntry(zip, entry), entry.name, rules, anomalies));
+        scanned(scanDex(readEntry(zip, entry), entry.name, rules, anomalies));
       } catch (e) {
         unreadable(entry.name, e);
       }
-    });
+    }
     let containers = 0;
     for (const entry of hidden) {
       if (containers >= MAX_HIDDEN_CONTAINERS) {
