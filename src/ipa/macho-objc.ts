@@ -124,12 +124,14 @@ const BIND_32 = 0x80000000;
 const TARGET_MASK_32 = 0x3ffffff;
 
 /** Caps: a hostile or huge binary costs bounded memory; what is cut is named in gaps. */
-export const MAX_OBJC_CLASSES = 500_000;
-export const MAX_SELECTORS = 1_000_000;
-export const MAX_SELECTOR_BYTES = 32 * 1024 * 1024;
-export const MAX_CLASSNAME_BYTES = 16 * 1024 * 1024;
-export const MAX_SWIFT_NAMES = 500_000;
-export const MAX_NAME_WORDS = 2_000_000;
+// Far above what an app's executable holds; a hostile one costs some tens of MB at most.
+export const MAX_OBJC_CLASSES = 300_000;
+export const MAX_SELECTORS = 500_000;
+export const MAX_SELECTOR_BYTES = 16 * 1024 * 1024;
+export const MAX_CLASSNAME_BYTES = 8 * 1024 * 1024;
+export const MAX_SWIFT_NAMES = 200_000;
+/** Name pointers of __objc_const/__objc_data kept (a class and its metaclass, protocols, categories). */
+export const MAX_NAME_WORDS = 1_000_000;
 /** Longest class or selector name read; longer strings are skipped. */
 export const MAX_OBJC_NAME = 4096;
 

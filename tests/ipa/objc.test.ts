@@ -11,7 +11,7 @@ import { EduscanError, type Anomaly } from '../../src/errors.js';
 import type { MachOFacts } from '../../src/facts/ios-schema.js';
 import { MachOStreamReader } from '../../src/ipa/macho-stream.js';
 import { parseMachODetail, type MachOCode } from '../../src/ipa/macho.js';
-import { chainedFormats } from '../../src/ipa/macho-objc.js';
+import { MAX_OBJC_NAME, chainedFormats } from '../../src/ipa/macho-objc.js';
 import { hasTool } from '../helpers/tools.js';
 import { rng } from '../helpers/rng.js';
 import { buildFat } from './helpers/build-macho.js';
@@ -101,6 +101,14 @@ describe('class list, selectors and defined symbols', () => {
     expect(code).toMatchObject({ encrypted: true, classes: [], selectors: [], definedClassSymbols: img.definedSymbols.filter((n) => n.startsWith('_OBJC_CLASS_$_')) });
     expect(code.gaps.join()).toMatch(/encrypted/);
     expect(facts.code?.complete).toBe(false);
+  });
+
+  it('names longer than MAX_OBJC_NAME are skipped, in whole and streamed readings alike', () => {
+    const long = `sel${'x'.repeat(MAX_OBJC_NAME)}`;
+    const img = buildObjcMachO({ cpu: 'arm64', ...SPEC, selectors: [...SPEC.selectors, long, 'after:'] });
+    const w = ok(whole(img.bytes));
+    expect(w.code.selectors).toEqual([...SPEC.selectors, 'after:']);
+    expect(streamed(img.bytes, () => 1000)).toEqual(whole(img.bytes));
   });
 
   it('ctx.code false: no lists, no facts.code', () => {
