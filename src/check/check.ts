@@ -6,6 +6,7 @@ import { globRegExp } from '../code/match.js';
 import { compareCategories, detectCategories } from '../rules/categories.js';
 import { evaluateRules, type RuleContext } from '../rules/engine.js';
 import type { Rule, RuleSet } from '../rules/types.js';
+import type { UseContext } from '../filing/use.js';
 import { VERSION } from '../version.js';
 import { MANUAL_CHECKS } from './manual-checks.js';
 import {
@@ -18,6 +19,8 @@ export interface CheckInput {
   /** The matched app of a provider filing, and the whole record (rules may look at either). */
   app?: { data: Record<string, unknown>; index: number; file?: string; name: string };
   record?: Record<string, unknown>;
+  /** The app's use filings (rules root `uses`), from --use files or the registry. */
+  uses?: UseContext[];
   /** From the record's `suppress` list and any ignore file. */
   suppressions?: Suppression[];
   /** yyyy-mm-dd; defaults to the local date. */
@@ -67,6 +70,7 @@ export function checkFacts(input: CheckInput): CheckResult {
   const ctx: RuleContext = { facts, detected, undeclared, notDetected, today };
   if (input.app) ctx.app = input.app.data;
   if (input.record) ctx.record = input.record;
+  if (input.uses?.length) ctx.uses = input.uses as unknown as Record<string, unknown>[];
   const raw = evaluateRules(ruleSet, ctx);
 
   const expired = new Map<string, Suppression>();
@@ -95,6 +99,7 @@ export function checkFacts(input: CheckInput): CheckResult {
     counts,
     package: facts,
     ...(input.app ? { record: { ...(input.app.file ? { file: input.app.file } : {}), app: input.app.name, index: input.app.index } } : {}),
+    ...(input.uses?.length ? { uses: input.uses.map((u) => ({ unit: u.unit, usage: u.usage, users: [...u.users], ...(u.file !== undefined ? { file: u.file } : {}) })) } : {}),
     detected,
     filed,
     undeclared,

@@ -62,6 +62,7 @@ export const CheckResultSchema = z.strictObject({
   counts: z.strictObject({ high: count, medium: count, low: count, info: count }),
   package: PackageFactsSchema,
   record: z.strictObject({ file: z.string().optional(), app: z.string(), index: z.number().int().nonnegative() }).optional(),
+  uses: z.array(z.strictObject({ unit: z.string(), usage: z.string(), users: z.array(z.string()), file: z.string().optional() })).optional(),
   detected: z.array(CategoryDetectionSchema),
   filed: z.array(PermissionLabelSchema),
   undeclared: z.array(CategoryDetectionSchema),

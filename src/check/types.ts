@@ -82,6 +82,8 @@ export interface CheckResult {
   package: PackageFacts;
   /** Which record and which app in it the package was compared with; absent for a package-only check. */
   record?: { file?: string; app: string; index: number };
+  /** The use filings (使用者备案) the check took into account: who uses the app, and whether it is required. */
+  uses?: { unit: string; usage: string; users: string[]; file?: string }[];
   /** Checkbox categories the package takes, with evidence; `其它` lists everything that landed there. */
   detected: CategoryDetection[];
   /** Checkbox labels ticked on the record. */

@@ -1,4 +1,4 @@
-// `eduscan check PACKAGE [--filing RECORD] [--app NAME] [--ignorefile FILE] [-f text|json|sarif|html] [-o FILE]
+// `eduscan check PACKAGE [--filing RECORD] [--app NAME] [--use USE_RECORD]... [--ignorefile FILE] [-f text|json|sarif|html] [-o FILE]
 //  [--lang zh|en] [--write] [--fail-on high|medium|low]`: the package against its filing record and the rule set.
 // Exit 0 pass / explain / unassessable, 1 fail (or a finding at or above --fail-on), 2 unreadable input.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,8 @@ import type { Severity, Suppression } from '../check/types.js';
 export interface CheckCliOptions {
   filing?: string;
   app?: string;
+  /** Use filings (使用者备案) of the app: whether a school requires it (要求使用) and for whom. */
+  use?: string[];
   ignorefile?: string;
   format: 'text' | 'json' | 'sarif' | 'html';
   out?: string;
@@ -49,6 +51,36 @@ async function readIgnoreFile(path: string): Promise<Suppression[]> {
   return r.data.suppress;
 }
 
+/**
+ * The --use files, each a valid use filing; with --filing, each must be about the matched app (same 教APP备
+ * number, else same name) — a use filing of another app would silently change severities. A use filing given
+ * as --filing (self-developed app) counts as one of them too.
+ */
+async function readUseFilings(
+  paths: readonly string[], doc: import('../filing/load.js').FilingDocument | undefined, app: { data: Record<string, unknown>; name: string } | undefined,
+  io: { err: (s: string) => void }, lang: Lang,
+): Promise<import('../filing/use.js').UseContext[]> {
+  if (paths.length === 0 && doc?.kind !== 'use') return [];
+  const [load, use] = await Promise.all([import('../filing/load.js'), import('../filing/use.js')]);
+  const out: import('../filing/use.js').UseContext[] = [];
+  if (doc?.kind === 'use' && doc.data) out.push(use.useContext(doc));
+  for (const path of paths) {
+    const d = load.readFilingFile(path);
+    if (d.kind !== 'use') throw new EduscanError('E_RECORD', `--use needs a use filing (kind: use), this is a ${d.kind} filing`, { file: path });
+    if (!d.data) {
+      for (const p of d.problems) io.err(`eduscan: ${path}: ${p.path || '.'}: ${lang === 'zh' ? p.zh : p.en}\n`);
+      throw new EduscanError('E_RECORD', `the use filing has ${d.problems.length} problem(s) (listed above)`, { file: path });
+    }
+    const u = use.useContext(d);
+    if (app && !use.useIsFor(u, app.data)) {
+      const filed = typeof app.data.filingNo === 'string' ? `${app.name}, ${app.data.filingNo}` : app.name;
+      throw new EduscanError('E_NO_APP', `the use filing is for ${u.app}${u.filingNo ? `, ${u.filingNo}` : ''}, not for the filed app (${filed})`, { file: path });
+    }
+    out.push(u);
+  }
+  return out;
+}
+
 export async function runCheck(pkg: string, o: CheckCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
   try {
     if (o.write && !o.filing) throw new EduscanError('E_USAGE', '--write needs --filing RECORD');
@@ -69,13 +101,18 @@ export async function runCheck(pkg: string, o: CheckCliOptions, io: { out: (s: s
         throw new EduscanError('E_RECORD', `the filing record has ${doc.problems.length} problem(s) (listed above)`, { file: o.filing });
       }
       for (const p of doc.problems) io.err(`eduscan: warning: ${o.filing}: ${p.path || '.'}: ${o.lang === 'zh' ? p.zh : p.en}\n`);
-      const m = match.selectApp(doc, facts, o.app === undefined ? {} : { app: o.app });
-      app = { data: m.app as unknown as Record<string, unknown>, index: m.index, file: o.filing, name: m.app.name };
       record = doc.data as unknown as Record<string, unknown>;
+      // A school's use filing of a provider-filed app lists no app of its own: the package gets a package-only
+      // check, with the use filing as context (see readUseFilings).
+      if (doc.kind === 'provider' || doc.data.providerFiling !== undefined) {
+        const m = match.selectApp(doc, facts, o.app === undefined ? {} : { app: o.app });
+        app = { data: m.app as unknown as Record<string, unknown>, index: m.index, file: o.filing, name: m.app.name };
+      }
       if (doc.kind === 'provider' && doc.data.suppress) suppressions.push(...(doc.data.suppress as Suppression[]));
     }
     if (o.ignorefile) suppressions.push(...(await readIgnoreFile(o.ignorefile)));
-    const result = checkFacts({ facts, ruleSet, suppressions, ...(app ? { app } : {}), ...(record ? { record } : {}), ...(o.today ? { today: o.today } : {}) });
+    const uses = await readUseFilings(o.use ?? [], doc, app, io, o.lang);
+    const result = checkFacts({ facts, ruleSet, suppressions, ...(app ? { app } : {}), ...(record ? { record } : {}), ...(uses.length ? { uses } : {}), ...(o.today ? { today: o.today } : {}) });
 
     let rendered: string;
     if (o.format === 'json') rendered = (await import('../report/check-json.js')).renderCheckJson(result);
@@ -110,6 +147,7 @@ export function registerCheck(program: Command, setExitCode: (code: number) => v
     .argument('<package>', 'package file (.apk, .ipa)')
     .option('--filing <record>', 'filing record (JSON or YAML) to compare with')
     .option('--app <name>', 'which app of the record, when the package id and platform do not decide it')
+    .option('--use <record>', 'a use filing (使用者备案) of the app; repeat for several schools (要求使用 raises the ad rules)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--ignorefile <file>', 'YAML file with `suppress: [{rule, reason, by, until?, packages?}]`')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
     .option('-o, --out <file>', 'write the report to a file instead of stdout')

@@ -9,6 +9,7 @@ import { isEduscanError } from '../errors.js';
 import { FACTS_SCHEMA_VERSION, type PackageFacts } from '../facts/schema.js';
 import { parseFilingText, type FilingDocument } from '../filing/load.js';
 import { selectApp } from '../filing/match.js';
+import { useContext, useIsFor, type UseContext } from '../filing/use.js';
 import type { RuleSet } from '../rules/types.js';
 import type { JobError } from './job.js';
 import { issueKey, snapshot, TRACKED, type VersionSnapshot } from './lifecycle.js';
@@ -103,6 +104,37 @@ export function compact(result: CheckResult): CompactResult {
 
 export class Evaluator {
   private readonly records = new Map<number, RecordCtx>();
+  private useSource: () => RecordRow[] = () => [];
+  /** Every valid use filing in the registry by app name, read once per evaluator (a run): records do not change within one. */
+  private useFilings?: Map<string, UseContext[]>;
+
+  /** Where the registry's use filings come from (JobRunner wires its database). */
+  setUseSource(load: () => RecordRow[]): void {
+    this.useSource = load;
+    delete this.useFilings;
+  }
+
+  /** The use filings about an app (by 教APP备 number, else name); a use filing's own entry counts itself. */
+  private usesFor(app: { name?: unknown; filingNo?: unknown } | undefined): UseContext[] {
+    if (!app) return [];
+    if (!this.useFilings) {
+      this.useFilings = new Map();
+      for (const row of this.useSource()) {
+        try {
+          const doc = parseFilingText(row.text, { format: row.format, file: row.path });
+          // An invalid use filing was reported at import; it cannot raise a severity.
+          if (doc.kind !== 'use' || !doc.data) continue;
+          const u = useContext(doc);
+          // Keyed by 教APP备 number when it has one, else by name: the two ways useIsFor can match.
+          for (const key of [u.app, ...(u.filingNo !== undefined ? [`#${u.filingNo}`] : [])]) this.useFilings.set(key, [...(this.useFilings.get(key) ?? []), u]);
+        } catch (e) {
+          if (!isEduscanError(e)) throw e;
+        }
+      }
+    }
+    const candidates = new Set([...(typeof app.name === 'string' ? this.useFilings.get(app.name) ?? [] : []), ...(typeof app.filingNo === 'string' ? this.useFilings.get(`#${app.filingNo}`) ?? [] : [])]);
+    return [...candidates].filter((u) => useIsFor(u, app));
+  }
 
   constructor(private readonly ruleSet: RuleSet, private readonly today: string, private readonly now: () => Date = () => new Date()) {}
 
@@ -158,10 +190,13 @@ export class Evaluator {
       app = { data: m.data, index: m.index, name: m.name, ...(rec.doc.file ? { file: rec.doc.file } : {}) };
       matched = { name: m.name, platform: m.platform };
     }
+    const useDoc = rec?.doc?.kind === 'use' ? rec.doc.data : undefined;
+    const uses = this.usesFor(app ? app.data : useDoc ? { name: useDoc.app.name, filingNo: useDoc.app.filingNo } : undefined);
     try {
       const result = checkFacts({
         facts, ruleSet: this.ruleSet, today: this.today, now: this.now(), suppressions: rec?.suppressions ?? [],
         ...(app ? { app } : {}), ...(rec?.doc ? { record: rec.doc.data as unknown as Record<string, unknown> } : {}),
+        ...(uses.length ? { uses } : {}),
       });
       return { ...base, app: matched, result: compact(result) };
     } catch (e) {

@@ -87,6 +87,9 @@ export class JobRunner {
     this.factsStmt = db.prepare<[string, string], { facts_json: string | null; error_code: string | null; error_message: string | null }>(
       'SELECT facts_json, error_code, error_message FROM facts WHERE sha256 = ? AND parser_version = ?');
     this.recordStmt = db.prepare<[number], RecordRow>('SELECT id, path, format, text, digest FROM records WHERE id = ?');
+    // The schools' use filings: rules raise ad findings when one requires the app (要求使用).
+    const useStmt = db.prepare<[], RecordRow>("SELECT id, path, format, text, digest FROM records WHERE kind = 'use' ORDER BY id");
+    evaluator.setUseSource(() => useStmt.all());
   }
 
   private record(id: number | null): RecordRow | undefined {

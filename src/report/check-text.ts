@@ -25,6 +25,7 @@ const L = {
   app: { zh: '应用', en: 'App' },
   file: { zh: '安装包', en: 'Package' },
   record: { zh: '备案记录', en: 'Filing record' },
+  useFiling: { zh: '使用者备案', en: 'Use filing' },
   noRecord: { zh: '无（仅检测安装包）', en: 'none (package-only check)' },
   recordApp: { zh: '应用', en: 'app' },
   tool: { zh: '检测工具', en: 'Tool' },
@@ -254,6 +255,7 @@ function identityRows(r: CheckResult, lang: Lang): [string, string][] {
     ? `${r.record.file ? `${clean(r.record.file)} · ` : ''}${label('recordApp', lang)}[${r.record.index}] ${clean(r.record.app)}`
     : label('noRecord', lang);
   rows.push([label('record', lang), rec]);
+  for (const u of r.uses ?? []) rows.push([label('useFiling', lang), `${clean(u.unit)} · ${clean(u.usage)} · ${u.users.map(clean).join(lang === 'zh' ? '、' : ', ')}${u.file ? ` (${clean(u.file)})` : ''}`]);
   rows.push([label('tool', lang), `${clean(r.tool.name)} ${clean(r.tool.version)} · ${label('rules', lang)} ${clean(r.rules.version)} (${clean(r.rules.digest)}, ${r.rules.count} ${label('ruleCount', lang)})`]);
   rows.push([label('time', lang), clean(r.createdAt)]);
   rows.push([label('counts', lang), countsText(r, lang)]);

@@ -23,6 +23,8 @@ export interface RuleContext {
   notDetected: PermissionLabel[];
   /** yyyy-mm-dd, the date expiry rules compare with. */
   today: string;
+  /** The app's use filings (src/filing/use.ts UseContext); empty when none is known. */
+  uses?: Record<string, unknown>[];
 }
 
 export type RuleFinding = Omit<Finding, 'suppressed'>;
@@ -40,6 +42,7 @@ export function contextRoots(set: RuleSet, ctx: RuleContext): Record<string, unk
     undeclared: ctx.undeclared,
     notDetected: ctx.notDetected,
     today: ctx.today,
+    uses: ctx.uses ?? [],
     derived: deriveFacts(ctx.facts, set.permissionMap),
   };
 }

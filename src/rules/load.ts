@@ -37,6 +37,12 @@ const APP_SHAPE = obj({
   filingNo: SCALAR, scan: ANY,
 });
 
+/** A use filing as rules see it (src/filing/use.ts UseContext). */
+const USE_SHAPE = obj({
+  unit: SCALAR, usage: SCALAR, users: arr(SCALAR), scenario: SCALAR, collectiveDecision: SCALAR, agreementSigned: SCALAR,
+  app: SCALAR, filingNo: SCALAR, file: SCALAR,
+});
+
 /** Shapes of the context roots a rule may name. */
 export function contextShapes(): ShapeScope {
   return new Map<string, Shape>([
@@ -47,6 +53,7 @@ export function contextShapes(): ShapeScope {
     ['undeclared', arr(CATEGORY_SHAPE)],
     ['notDetected', arr(SCALAR)],
     ['today', SCALAR],
+    ['uses', arr(USE_SHAPE)],
     ['derived', DERIVED_SHAPE],
   ]);
 }

@@ -91,6 +91,8 @@ const TestCaseSchema = z.strictObject({
   unset: z.array(z.string()).optional(),
   push: z.record(z.string(), z.unknown()).optional(),
   app: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** Use filings of the app (root `uses`), e.g. [{usage: 要求使用, users: [学生-中小学]}]. */
+  uses: z.array(z.record(z.string(), z.unknown())).optional(),
   today: z.string().regex(DATE_RE).optional(),
   severity: z.enum(SEVERITIES).optional(),
   evidence: z.array(z.string()).optional(),

@@ -141,7 +141,7 @@ export function testContext(set: RuleSet, base: PackageFacts, tc: RuleTestCase):
   }
   const filed = (Array.isArray(app?.permissions) ? app.permissions : []) as PermissionLabel[];
   const diff = app ? compareCategories(detected, filed) : { undeclared: [], notDetected: [] };
-  return { facts, ...(app ? { app } : {}), detected, ...diff, today: tc.today ?? TEST_TODAY };
+  return { facts, ...(app ? { app } : {}), detected, ...diff, today: tc.today ?? TEST_TODAY, ...(tc.uses ? { uses: structuredClone(tc.uses) } : {}) };
 }
 
 const UNFILLED = /\{\{[^}]*\}\}/;

@@ -70,6 +70,8 @@ export interface RuleTestCase {
   push?: Record<string, unknown>;
   /** Fields of the record's app over the default one built from the package; `null` = no record. */
   app?: Record<string, unknown> | null;
+  /** Use filings of the app (root `uses`). */
+  uses?: Record<string, unknown>[];
   today?: string;
   /** trigger cases: expected severity after severityWhen, expected evidence values (subset). */
   severity?: Severity;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { CORPUS } from '../helpers/corpus.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin', 'eduscan.js');
@@ -97,5 +98,48 @@ describe('eduscan fill', () => {
     for (const p of before) expect(after).toContain(p);
     expect(after).toContain('短信');
     expect(r.out).toContain('短信');
+  });
+});
+
+describe('eduscan check --use (使用者备案)', () => {
+  const USE = join(ROOT, 'samples', 'filing', 'use-filing.yaml');
+  const useCopy = (edit: (text: string) => string): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'eduscan-use-'));
+    const p = join(dir, 'use.yaml');
+    writeFileSync(p, edit(readFileSync(USE, 'utf8')));
+    return p;
+  };
+
+  it('a school\'s use filing as --filing: a package-only check that names the school and its usage', () => {
+    const r = run('check', SAMPLE, '--filing', USE, '-f', 'json');
+    const json = JSON.parse(r.out);
+    expect(json.record).toBeUndefined();
+    expect(json.uses).toEqual([{ unit: parse(readFileSync(USE, 'utf8')).unit.name, usage: '要求使用', users: ['学生-中小学', '教师'], file: USE }]);
+    expect(run('check', SAMPLE, '--filing', USE).out).toContain('使用者备案');
+  });
+
+  it('--use next to the provider filing: taken when it is about the filed app, refused (exit 2) when it is not', () => {
+    const ok = run('check', SAMPLE, '--filing', RECORD, '--use', USE, '-f', 'json');
+    expect(JSON.parse(ok.out).uses).toHaveLength(1);
+    const other = useCopy((t) => t.replace('name: 智慧课堂\n', 'name: 别的应用\n'));
+    const r = run('check', SAMPLE, '--filing', RECORD, '--use', other);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('[E_NO_APP]');
+    const provider = run('check', SAMPLE, '--use', RECORD);
+    expect(provider.code).toBe(2);
+    expect(provider.err).toContain('[E_RECORD]');
+  });
+
+  describe.skipIf(!CORPUS)('on a real package with an ad SDK (corpus)', () => {
+    const ADS = join(CORPUS ?? '', 'apk', 'exoduscore__blooddonation.apk');
+    const sdk002 = (...extra: string[]) => JSON.parse(run('check', ADS, '-f', 'json', ...extra).out).findings.find((f: { rule: string }) => f.rule === 'EDU-SDK-002');
+
+    it('EDU-SDK-002 is medium alone, medium when a university recommends it, high when a school requires it', () => {
+      expect(sdk002().severity).toBe('medium');
+      const recommend = useCopy((t) => t.replace('usage: 要求使用', 'usage: 推荐使用').replace('users: [学生-中小学, 教师]', 'users: [学生-高等院校]'));
+      expect(sdk002('--use', recommend).severity).toBe('medium');
+      const required = useCopy((t) => t.replace('users: [学生-中小学, 教师]', 'users: [学生-高等院校]'));
+      expect(sdk002('--use', required).severity).toBe('high');
+    });
   });
 });

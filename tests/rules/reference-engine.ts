@@ -242,6 +242,7 @@ function contextRoots(set: RuleSet, ctx: RuleContext): Record<string, unknown> {
     undeclared: ctx.undeclared,
     notDetected: ctx.notDetected,
     today: ctx.today,
+    uses: ctx.uses ?? [],
     derived: deriveFacts(ctx.facts, set.permissionMap),
   };
 }
