@@ -17,6 +17,7 @@ const PRIMARY_DEX = /^classes(\d*)\.dex$/;
 /** Code that Android does not load by itself: dex files elsewhere, and jars/apks that may carry some. */
 const HIDDEN_CODE = /\.(?:dex|jar|apk)$/i;
 const NESTED_ZIP = /\.(?:jar|apk)$/i;
+const DOT = 0x2e;
 const MANIFEST = 'AndroidManifest.xml';
 /** Hidden containers opened at most: a hostile package could hold thousands. */
 const MAX_HIDDEN_CONTAINERS = 64;
@@ -77,23 +78,29 @@ export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFac
   const { libs, packerLibs, packerFiles, compGlobs, sdkClasses } = matchersFor(rules);
   const primary: { entry: ZipEntry; n: number }[] = [];
   const hidden: ZipEntry[] = [];
+  const baseName = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
   for (const e of zip.entries) {
     const name = e.name;
-    const base = name.slice(name.lastIndexOf('/') + 1);
-    const dex = PRIMARY_DEX.exec(name);
-    if (dex) primary.push({ entry: e, n: dex[1] === '' ? 1 : Number(dex[1]) });
-    else if (HIDDEN_CODE.test(name) && !name.startsWith('META-INF/')) hidden.push(e);
-    if (base.endsWith('.so')) {
+    // Only names ending in ".xyz" can be code containers (most entries are resources: skip the RegExps).
+    if (name.charCodeAt(name.length - 4) === DOT) {
+      const dex = PRIMARY_DEX.exec(name);
+      if (dex) primary.push({ entry: e, n: dex[1] === '' ? 1 : Number(dex[1]) });
+      else if (HIDDEN_CODE.test(name) && !name.startsWith('META-INF/')) hidden.push(e);
+    }
+    if (name.endsWith('.so')) {
+      const base = baseName(name);
       for (const m of libs.matchAll(base)) inv.sdk(m.value, { kind: 'native-lib', value: base, location: name });
       for (const m of packerLibs.matchAll(base)) inv.packer(m.value, { kind: 'native-lib', value: base, location: name });
     }
-    for (const m of packerFiles.matchAll(name)) inv.packer(m.value, { kind: 'file', value: base, location: name });
+    for (const m of packerFiles.matchAll(name)) inv.packer(m.value, { kind: 'file', value: baseName(name), location: name });
   }
 
   // Manifest: components of SDKs, and the <application> class a packer installs.
   for (const c of manifest.components) {
-    const hits = new Set(compGlobs.matchAll(c.name).map((m) => m.value));
+    const globs = compGlobs.matchAll(c.name);
     const byClass = sdkClasses.match(descriptorKey(c.name));
+    if (globs.length === 0 && !byClass) continue;
+    const hits = new Set(globs.map((m) => m.value));
     if (byClass) hits.add(byClass.value);
     for (const i of hits) inv.sdk(i, { kind: 'component', value: c.name, location: `${MANIFEST} <${c.kind}>` });
   }

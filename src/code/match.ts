@@ -150,13 +150,18 @@ export function globRegExp(glob: string, flags = ''): RegExp {
 
 export class GlobMatcher<T> {
   private readonly exact = new Map<string, T>();
-  private readonly globs: { re: RegExp; glob: string; value: T }[] = [];
+  /** prefix / suffix: the literal text before the first and after the last "*", checked before the RegExp. */
+  private readonly globs: { re: RegExp; glob: string; value: T; prefix: string; suffix: string }[] = [];
 
   constructor(private readonly caseInsensitive = false) {}
 
   add(glob: string, value: T): void {
-    if (glob.includes('*')) this.globs.push({ re: globRegExp(glob, this.caseInsensitive ? 'i' : ''), glob, value });
-    else {
+    if (glob.includes('*')) {
+      const parts = glob.split('*');
+      // A case-insensitive RegExp folds case its own way: there the RegExp alone decides.
+      const [prefix, suffix] = this.caseInsensitive ? ['', ''] : [parts[0]!, parts.at(-1)!];
+      this.globs.push({ re: globRegExp(glob, this.caseInsensitive ? 'i' : ''), glob, value, prefix, suffix });
+    } else {
       const key = this.caseInsensitive ? glob.toLowerCase() : glob;
       if (!this.exact.has(key)) this.exact.set(key, value);
     }
@@ -164,10 +169,16 @@ export class GlobMatcher<T> {
 
   /** Every value whose pattern matches `name` (exact entries first). */
   matchAll(name: string): { value: T; pattern: string }[] {
-    const out: { value: T; pattern: string }[] = [];
+    let out: { value: T; pattern: string }[] | undefined;
     const e = this.exact.get(this.caseInsensitive ? name.toLowerCase() : name);
-    if (e !== undefined) out.push({ value: e, pattern: name });
-    for (const g of this.globs) if (g.re.test(name)) out.push({ value: g.value, pattern: g.glob });
-    return out;
+    if (e !== undefined) out = [{ value: e, pattern: name }];
+    for (const g of this.globs) {
+      // Most names (every entry of a package is tried) fail on the literal ends, without running the RegExp.
+      if (name.length < g.prefix.length + g.suffix.length || !name.startsWith(g.prefix) || !name.endsWith(g.suffix)) continue;
+      if (g.re.test(name)) (out ??= []).push({ value: g.value, pattern: g.glob });
+    }
+    return out ?? NO_MATCHES;
   }
 }
+
+const NO_MATCHES: never[] = [];

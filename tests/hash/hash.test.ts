@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeHashPool, INLINE_HASH_MAX_BYTES, startHashes, takeHash } from '../../src/hash/hash.js';
+import { closeHashPool, INLINE_HASH_MAX_BYTES, SPLIT_MIN_BYTES, startHashes, takeHash } from '../../src/hash/hash.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eduscan-hash-'));
 afterAll(async () => {
@@ -41,6 +41,19 @@ describe('file digests', () => {
       expect({ md5: results[i]!.md5, sha256: results[i]!.sha256 }).toEqual(coreutils(p));
     });
     expect(results[0]!.size).toBe(INLINE_HASH_MAX_BYTES + 12345);
+  });
+
+  it('threaded path, both ways: small files hashed whole by the reading thread, large ones split with the SHA-256 thread, interleaved', async () => {
+    const sizes = [3 * 1024 * 1024 + 7, SPLIT_MIN_BYTES + 4097, 5, SPLIT_MIN_BYTES, 2 * 1024 * 1024 + 1, 0];
+    const files = sizes.map((size, i) => {
+      const p = join(dir, `g${i}.bin`);
+      writeFileSync(p, randomBytes(size));
+      return p;
+    });
+    const results = await Promise.all(startHashes(files));
+    files.forEach((p, i) => {
+      expect({ size: results[i]!.size, md5: results[i]!.md5, sha256: results[i]!.sha256 }).toEqual({ size: sizes[i], ...coreutils(p) });
+    });
   });
 
   it('a missing file rejects with the errno code', async () => {
