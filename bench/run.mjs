@@ -4,53 +4,31 @@
 //     wall time and peak RSS (GNU time), median of RUNS;
 //  2. a ~150 MB IPA: the sample IPA's plists and profile, a ~100 MB arm64 executable (BENCH_IPA_EXE_MB) that
 //     deflates like real ones (bench/ipa-gen.mjs), and incompressible media; same measures;
-//  3. the whole corpus (when EDUSCAN_CORPUS or ../shared/corpus exists) in one eduscan call vs
+//  3. DEX-heavy APKs (issue 5): the sample APK plus real dex files from the corpus (≥ BENCH_DEX_MB of dex in
+//     several classesN.dex), alone and with 100 MB of incompressible media; full scan vs --no-code, peak RSS;
+//  4. the whole corpus (when EDUSCAN_CORPUS or ../shared/corpus exists) in one eduscan call vs
 //     `aapt dump badging` + `md5sum` per file.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { FileSource } from '../dist/io/source.js';
 import { entryDataOffset, openZip } from '../dist/zip/zip.js';
+import { makeDexHeavyApk } from './dex-gen.mjs';
 import { buildBigMachO, deflatedEntry } from './ipa-gen.mjs';
+import { writeZip } from './zip-writer.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TARGET_MB = Number(process.env.BENCH_MB ?? 150);
 const IPA_EXE_MB = Number(process.env.BENCH_IPA_EXE_MB ?? 100);
+const DEX_MB = Number(process.env.BENCH_DEX_MB ?? 32);
 const BIN = join(ROOT, 'bin', 'eduscan.js');
 mkdirSync(OUT, { recursive: true });
-
-/** A zip writer for stored entries plus entries copied raw from another zip. */
-function writeZip(path, entries) {
-  const fd = openSync(path, 'w');
-  let offset = 0;
-  const central = [];
-  const put = (buf) => { writeSync(fd, buf); offset += buf.length; };
-  for (const e of entries) {
-    const name = Buffer.from(e.name);
-    const h = Buffer.alloc(30);
-    h.writeUInt32LE(0x04034b50, 0); h.writeUInt16LE(20, 4); h.writeUInt16LE(0x0800, 6); h.writeUInt16LE(e.method, 8);
-    h.writeUInt32LE(e.crc >>> 0, 14); h.writeUInt32LE(e.data.length, 18); h.writeUInt32LE(e.size, 22); h.writeUInt16LE(name.length, 26);
-    const at = offset;
-    put(h); put(name); put(e.data);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0); c.writeUInt16LE(20, 4); c.writeUInt16LE(20, 6); c.writeUInt16LE(0x0800, 8); c.writeUInt16LE(e.method, 10);
-    c.writeUInt32LE(e.crc >>> 0, 16); c.writeUInt32LE(e.data.length, 20); c.writeUInt32LE(e.size, 24); c.writeUInt16LE(name.length, 28);
-    c.writeUInt32LE(at, 42);
-    central.push(Buffer.concat([c, name]));
-  }
-  const cdAt = offset;
-  for (const c of central) put(c);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(central.length, 8); end.writeUInt16LE(central.length, 10);
-  end.writeUInt32LE(offset - cdAt, 12); end.writeUInt32LE(cdAt, 16);
-  put(end);
-  closeSync(fd);
-}
 
 function makeBigApk(path) {
   const src = new FileSource(join(ROOT, 'samples', 'android', 'smartclass.apk'));
@@ -131,7 +109,27 @@ function statSize(p) {
   return Number(execFileSync('stat', ['-c', '%s', p]).toString().trim());
 }
 
-const results = { node: process.version, runs: RUNS, packages: [], corpus: undefined };
+/** Full scan vs --no-code on one package, runs interleaved so that drift in the machine's load hits both. */
+function codeVsNoCode(label, path, extra) {
+  const full = [];
+  const noCode = [];
+  const rss = [];
+  const once = (args) => {
+    const t = process.hrtime.bigint();
+    const r = timed(process.execPath, [BIN, 'scan', path, '--format', 'json', ...args]);
+    return { wall: Number(process.hrtime.bigint() - t) / 1e9, rss: r.rssMb };
+  };
+  once([]); // warm the page cache
+  for (let i = 0; i < RUNS; i++) {
+    const f = once([]);
+    full.push(f.wall);
+    rss.push(f.rss);
+    noCode.push(once(['--no-code']).wall);
+  }
+  return { label, sizeMB: +(statSize(path) / 1e6).toFixed(1), ...extra, noCodeS: +median(noCode).toFixed(3), fullS: +median(full).toFixed(3), ratio: +(median(full) / median(noCode)).toFixed(2), peakRssMB: +Math.max(...rss).toFixed(1), targetRatio: 1.15, targetRssMB: 200 };
+}
+
+const results = { node: process.version, runs: RUNS, loadAvgAtStart: loadavg().map((x) => +x.toFixed(2)), packages: [], dex: [], corpus: undefined };
 const bigApk = join(OUT, 'big.apk');
 if (!existsSync(bigApk)) makeBigApk(bigApk);
 results.packages.push(compareOnFile('apk', bigApk));
@@ -140,6 +138,13 @@ if (!existsSync(bigIpa)) makeBigIpa(bigIpa);
 results.packages.push({ ...compareOnFile('ipa', bigIpa), ...executableShare(bigIpa) });
 
 const corpus = process.env.EDUSCAN_CORPUS ?? join(ROOT, '..', 'shared', 'corpus');
+if (existsSync(join(corpus, 'apk'))) {
+  for (const mediaMB of [0, 100]) {
+    const path = join(OUT, `dex${DEX_MB}${mediaMB ? `-media${mediaMB}` : ''}.apk`);
+    const made = makeDexHeavyApk(path, { sample: join(ROOT, 'samples', 'android', 'smartclass.apk'), corpus: join(corpus, 'apk'), dexMB: DEX_MB, mediaMB });
+    results.dex.push(codeVsNoCode(mediaMB ? `dex + ${mediaMB} MB media` : 'dex only', path, made));
+  }
+}
 if (existsSync(join(corpus, 'apk'))) {
   const apks = readdirSync(join(corpus, 'apk')).filter((f) => f.endsWith('.apk')).sort().map((f) => join(corpus, 'apk', f));
   // One call over every APK: with DEX code (SDK inventory, sensitive APIs) and without it (--no-code: what
@@ -161,5 +166,7 @@ if (existsSync(join(corpus, 'apk'))) {
 }
 
 writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+results.loadAvgAtEnd = loadavg().map((x) => +x.toFixed(2));
 console.table(results.packages);
+if (results.dex.length) console.table(results.dex);
 if (results.corpus) console.table([results.corpus]);
