@@ -111,6 +111,16 @@ describe('class list, selectors and defined symbols', () => {
     expect(streamed(img.bytes, () => 1000)).toEqual(whole(img.bytes));
   });
 
+  it('a class list after the classes it lists: one pass cannot follow it, named as such, in both readings', () => {
+    const img = buildObjcMachO({ cpu: 'arm64', classListLast: true, ...SPEC });
+    const { code, anomalies } = ok(whole(img.bytes));
+    expect(anomalies.map((a) => a.code)).toEqual(['MACHO_OBJC_NOT_STREAMABLE']);
+    expect(code.classes).toEqual([]);
+    expect(code.unnamedClasses).toBe(7);
+    expect(code.selectors).toEqual(SPEC.selectors);
+    expect(streamed(img.bytes, () => 97)).toEqual(whole(img.bytes));
+  });
+
   it('ctx.code false: no lists, no facts.code', () => {
     const r = parseMachODetail(IMAGES['arm64, plain pointers'].bytes, { anomalies: [], entry: 'x', code: false });
     expect(r.code).toBeUndefined();

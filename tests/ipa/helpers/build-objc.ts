@@ -25,6 +25,8 @@ export interface ObjcSpec {
   exports?: string[];
   /** Puts a class's class_ro_t in __objc_data right before its class_t, as Swift does for some classes. */
   roInData?: boolean;
+  /** Puts __objc_classlist at the end of __DATA, after the classes it lists (no linker does). */
+  classListLast?: boolean;
   cryptid?: number;
   fileType?: number;
 }
@@ -120,6 +122,11 @@ export function buildObjcMachO(spec: ObjcSpec): ObjcImage {
     { seg: '__DATA', name: '__objc_selrefs', data: Buffer.alloc(spec.selectors.length * P), align: P, flags: S_LITERAL_POINTERS | 0x10000000, addr: 0, offset: 0 },
     { seg: '__DATA', name: '__objc_data', data: Buffer.alloc(all.length * (2 * classSize + (spec.roInData ? roSize : 0))), align: P, flags: 0, addr: 0, offset: 0 },
   ];
+  if (spec.classListLast) {
+    const i = sections.findIndex((s) => s.name === '__objc_classlist');
+    const [list] = sections.splice(i, 1) as [Section];
+    sections.push({ ...list, seg: '__DATA' });
+  }
   const segNames = ['__TEXT', '__DATA_CONST', '__DATA'];
   const sec = (name: string) => sections.find((s) => s.name === name) as Section;
 
