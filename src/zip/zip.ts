@@ -422,6 +422,11 @@ function noteOnce(zip: ZipArchive, code: string, detail: string, entry: string):
   if (!zip.anomalies.some((a) => a.code === code && a.entry === entry)) zip.anomalies.push({ code, detail, entry });
 }
 
+/** zlib's default output chunk, the floor for entries that declare less. */
+const INFLATE_CHUNK_MIN = 16 * 1024;
+/** The largest output buffer allocated ahead of inflating, whatever an entry declares. */
+const INFLATE_CHUNK_MAX = 64 * 1024 * 1024;
+
 /**
  * The inflated bytes of one entry, read whole. For the small files a scan needs (manifest, resources,
  * plists, signatures); caps on the entry and on the scan's total stop zip bombs before any allocation.
@@ -467,7 +472,11 @@ export function readEntry(zip: ZipArchive, entry: ZipEntry, maxBytes: number = z
       throw new LimitError('maxTotalInflatedBytes', `reading ${entry.name} would pass the limit of ${limits.maxTotalInflatedBytes} inflated bytes per scan`);
     }
     try {
-      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, cap) });
+      // One output chunk of the declared size (within the cap, and at most INFLATE_CHUNK_MAX) instead of zlib's
+      // 16 KiB chunks concatenated at the end: measured ~40 ms less CPU per 37 MB of dex. A size that lies
+      // costs at most that one allocation; the cap still bounds the output.
+      const chunkSize = Math.max(INFLATE_CHUNK_MIN, Math.min(declared + 1, cap, INFLATE_CHUNK_MAX));
+      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, cap), chunkSize });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'ERR_BUFFER_TOO_LARGE') {
