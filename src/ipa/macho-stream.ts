@@ -426,11 +426,12 @@ class SliceReader {
     let stringsDone = false;
     const scanner = new StrtabScanner(this.reader, plan.strsize);
     this.strtab = scanner;
+    const { little, strsize } = plan;
     const record = (r: Buffer, at: number): void => {
       const kind = recordKind(plan, index++, r[at + NLIST_TYPE] as number);
       if (kind === undefined) return;
-      const x = plan.little ? r.readUInt32LE(at) : r.readUInt32BE(at);
-      if (x >= plan.strsize) {
+      const x = little ? r.readUInt32LE(at) : r.readUInt32BE(at);
+      if (x >= strsize) {
         if (kind === 'import') badNames++;
         else badDefined++;
         return;
@@ -569,10 +570,13 @@ class SliceReader {
     if (this.importsLost || s === undefined) return arch;
     if (arch.defined) {
       arch.defined.count = this.definedCount;
-      for (let i = 0; i < this.definedKept; i++) {
-        // Names not kept: not a class symbol (or past the byte budget).
-        const name = s.definedNames.get(this.definedStrx[i] as number);
-        if (name !== undefined) arch.defined.names.push(name);
+      const names = s.definedNames;
+      // Names not kept: not a class symbol (or past the byte budget).
+      if (names.size > 0) {
+        for (let i = 0; i < this.definedKept; i++) {
+          const name = names.get(this.definedStrx[i] as number);
+          if (name !== undefined) arch.defined.names.push(name);
+        }
       }
     }
     arch.importedSymbolCount = this.count;

@@ -661,8 +661,11 @@ export function isDefinedType(type: number): boolean {
 
 /** What one symbol record of a plan is: 'import', 'defined' or nothing to read. */
 export function recordKind(plan: ImportPlan, index: number, type: number): 'import' | 'defined' | undefined {
-  if (index >= plan.undef[0] && index < plan.undef[1] && isImportType(type)) return 'import';
-  if (plan.def && index >= plan.def[0] && index < plan.def[1] && isDefinedType(type)) return 'defined';
+  // Debugging entries and local symbols first: most of an unstripped table.
+  if ((type & N_STAB) !== 0 || (type & N_EXT) === 0) return undefined;
+  const t = type & N_TYPE;
+  if (t === N_UNDF) return index >= plan.undef[0] && index < plan.undef[1] ? 'import' : undefined;
+  if (t === N_SECT && plan.def) return index >= plan.def[0] && index < plan.def[1] ? 'defined' : undefined;
   return undefined;
 }
 
