@@ -6,6 +6,7 @@
 // A JobRunner only READS the registry (facts cache, record text); every write is the caller's. So it runs in a
 // worker thread on its own read-only connection, on the main thread, or on another machine behind a queue
 // (docs/registry.md).
+import { hash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { isEduscanError } from '../errors.js';
 import type { PackageFacts } from '../facts/schema.js';
@@ -13,7 +14,7 @@ import { HashError, startHash, takeHash } from '../hash/hash.js';
 import type { Limits } from '../limits.js';
 import { PARSER_VERSION, scanPackage } from '../scan.js';
 import type { Db } from './db.js';
-import type { EvalOutcome, Evaluator, RecordRow } from './evaluate.js';
+import type { CompactResult, EvalOutcome, Evaluator, RecordRow, TrackedFinding } from './evaluate.js';
 
 export interface JobError {
   code: string;
@@ -35,7 +36,23 @@ export interface ScanJob extends EntryRef {
 export interface EvalJob extends EntryRef {
   packageId: number;
   sha256: string;
+  /**
+   * What the caller already stores for the entry: a result equal to it leaves out its bulky parts (the findings
+   * JSON, the tracked findings), which are most of what a result weighs when it crosses threads.
+   */
+  known?: KnownState;
 }
+
+export interface KnownState {
+  /** findings_digest of the entry's last scan. */
+  findingsDigest: string | null;
+  /** packages.issues_state: the issuesState() its issue rows were last brought in line with. */
+  issuesState: string | null;
+}
+
+/** A check result that may lack what the caller said it already has (EvalJob.known). */
+export type SlimResult = Omit<CompactResult, 'findingsJson' | 'tracked'> & { findingsJson?: string; tracked?: TrackedFinding[] };
+export type SlimOutcome = Omit<EvalOutcome, 'result'> & { result?: SlimResult };
 
 export interface ScanJobResult {
   path: string;
@@ -62,7 +79,15 @@ export interface EvalJobResult {
   noFacts?: boolean;
   /** The cached failure of this content. */
   error?: JobError;
-  outcome?: EvalOutcome;
+  outcome?: SlimOutcome;
+}
+
+/**
+ * Everything about an entry's tracked findings that its issue rows hold: the tracked findings (by digest), the
+ * app and the record. Equal to packages.issues_state: nothing to read or write for its issues.
+ */
+export function issuesState(trackedDigest: string, appId: number | null, recordDigest: string | null): string {
+  return hash('sha256', `${trackedDigest}\u0000${appId}\u0000${recordDigest}`);
 }
 
 /** Codes that describe this attempt, not the bytes: never cached against the content. */
@@ -81,12 +106,15 @@ function asJobError(e: unknown): JobError {
 export class JobRunner {
   private readonly factsStmt;
   private readonly recordStmt;
+  private readonly appStmt;
   private readonly records = new Map<number, RecordRow>();
+  private readonly apps = new Map<string, number | null>();
 
-  constructor(db: Db, private readonly evaluator: Evaluator) {
+  constructor(private readonly db: Db, private readonly evaluator: Evaluator) {
     this.factsStmt = db.prepare<[string, string], { facts_json: string | null; error_code: string | null; error_message: string | null }>(
       'SELECT facts_json, error_code, error_message FROM facts WHERE sha256 = ? AND parser_version = ?');
     this.recordStmt = db.prepare<[number], RecordRow>('SELECT id, path, format, text, digest FROM records WHERE id = ?');
+    this.appStmt = db.prepare<[number, string, string], { id: number }>('SELECT id FROM apps WHERE record_id = ? AND name = ? AND platform = ?');
     // The schools' use filings: rules raise ad findings when one requires the app (要求使用).
     const useStmt = db.prepare<[], RecordRow>("SELECT id, path, format, text, digest FROM records WHERE kind = 'use' ORDER BY id");
     evaluator.setUseSource(() => useStmt.all());
@@ -115,10 +143,46 @@ export class JobRunner {
     return { outcome: this.evaluate(JSON.parse(row.facts_json) as PackageFacts, ref) };
   }
 
+  /** The apps row the outcome's app is (the caller's appIdOf, on this connection). */
+  private appId(o: EvalOutcome): number | null {
+    if (!o.app || o.recordId === null) return null;
+    const key = `${o.recordId}\u0000${o.app.name}\u0000${o.app.platform}`;
+    if (!this.apps.has(key)) {
+      if (this.apps.size >= RECORD_CACHE_MAX) this.apps.clear();
+      this.apps.set(key, this.appStmt.get(o.recordId, o.app.name, o.app.platform)?.id ?? null);
+    }
+    return this.apps.get(key)!;
+  }
+
+  /** The outcome without the parts `known` says the caller has. */
+  private slim(o: EvalOutcome, known: KnownState): SlimOutcome {
+    if (!o.result) return o;
+    const { findingsJson, tracked, ...rest } = o.result;
+    const result: SlimResult = rest;
+    if (o.result.findingsDigest !== known.findingsDigest) result.findingsJson = findingsJson;
+    if (issuesState(o.result.trackedDigest, this.appId(o), o.recordDigest) !== known.issuesState) result.tracked = tracked;
+    return { ...o, result };
+  }
+
   evalJob(job: EvalJob): EvalJobResult {
     const hit = this.fromCache(job.sha256, job);
     if (!hit) return { packageId: job.packageId, noFacts: true };
-    return { packageId: job.packageId, ...hit };
+    return { packageId: job.packageId, ...(hit.error ? { error: hit.error } : {}), ...(hit.outcome ? { outcome: job.known ? this.slim(hit.outcome, job.known) : hit.outcome } : {}) };
+  }
+
+  /**
+   * A batch of eval jobs in one read transaction: a reader's page cache is dropped whenever another connection
+   * has committed since its last read, which during a re-scan is before every statement. `onError` turns a
+   * job's thrown error into its result.
+   */
+  evalJobs(jobs: readonly EvalJob[], onError: (job: EvalJob, e: unknown) => EvalJobResult): EvalJobResult[] {
+    return this.db.transaction(() => jobs.map((j) => {
+      try {
+        return this.evalJob(j);
+      } catch (e) {
+        return onError(j, e);
+      }
+    }))();
   }
 
   async scanJob(job: ScanJob): Promise<ScanJobResult> {

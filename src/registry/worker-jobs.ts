@@ -37,17 +37,11 @@ export const createJobs: CreateJobs<RegistryJobs> = (init: RegistryInit) => {
   // The rules on disk changed after the run started: refuse rather than mix two rule sets in one run.
   const stale: JobError | undefined = ruleSet.digest === init.rulesDigest ? undefined
     : { code: 'E_CONFIG', message: `the rules changed during the run (digest ${ruleSet.digest.slice(0, 12)}, run uses ${init.rulesDigest.slice(0, 12)})` };
-  const evalOne = (job: EvalJob): EvalJobResult => {
-    try {
-      return runner.evalJob(job);
-    } catch (e) {
-      return { packageId: job.packageId, error: jobErrorOf(e) };
-    }
-  };
+  const evalError = (job: EvalJob, e: unknown): EvalJobResult => ({ packageId: job.packageId, error: jobErrorOf(e) });
   return {
     handlers: {
       'registry-scan': (job) => (stale ? failedScan(job, stale) : runner.scanJob(job)),
-      'registry-eval': (jobs) => (stale ? failedEvals(jobs, stale) : jobs.map(evalOne)),
+      'registry-eval': (jobs) => (stale ? failedEvals(jobs, stale) : runner.evalJobs(jobs, evalError)),
     },
     dispose: () => {
       db.close();
