@@ -65,7 +65,10 @@ function buildMatchers(rules: CodeRules) {
   rules.sdks.forEach((s, i) => s.android?.components.forEach((g) => compGlobs.add(g, i)));
   const sdkClasses = new ClassMatcher<number>();
   rules.sdks.forEach((s, i) => s.android?.classPrefixes.forEach((p) => sdkClasses.add(p, i)));
-  return { libs, packerLibs, packerFiles, compGlobs, sdkClasses };
+  const metaKeys = new Map<string, number[]>();
+  // Signature sets stored before metaData existed (tests/oracle/code) have none.
+  rules.sdks.forEach((s, i) => (s.android?.metaData ?? []).forEach((k) => metaKeys.set(k, [...(metaKeys.get(k) ?? []), i])));
+  return { libs, packerLibs, packerFiles, compGlobs, sdkClasses, metaKeys };
 }
 
 export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFacts, opts: AndroidCodeOptions): CodeExtract {
@@ -75,7 +78,7 @@ export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFac
   const notAssessable: string[] = [];
 
   // Native libraries and other files: SDK and packer signatures by name.
-  const { libs, packerLibs, packerFiles, compGlobs, sdkClasses } = matchersFor(rules);
+  const { libs, packerLibs, packerFiles, compGlobs, sdkClasses, metaKeys } = matchersFor(rules);
   const primary: { entry: ZipEntry; n: number }[] = [];
   const hidden: ZipEntry[] = [];
   const baseName = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
@@ -103,6 +106,11 @@ export function extractAndroidCode(zip: ZipArchive, manifest: AndroidManifestFac
     const hits = new Set(globs.map((m) => m.value));
     if (byClass) hits.add(byClass.value);
     for (const i of hits) inv.sdk(i, { kind: 'component', value: c.name, location: `${MANIFEST} <${c.kind}>` });
+  }
+  // Manifest: the <meta-data> keys an SDK's set-up asks for (its app key, channel); evidence even when the
+  // code is packed or obfuscated, since the SDK reads them by name at run time.
+  for (const md of manifest.metaData) {
+    for (const i of metaKeys.get(md.name) ?? []) inv.sdk(i, { kind: 'meta-data', value: md.name, location: `${MANIFEST} <meta-data>` });
   }
   const appClass = manifest.application.name;
   if (appClass !== undefined) {

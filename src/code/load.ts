@@ -25,6 +25,8 @@ const ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const CLASS_PREFIX_RE = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+\.?$/;
 const CLASS_RE = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\$[\w$]+)*$/;
 const GLOB_RE = /^[\w.*+$-]+$/;
+/** A <meta-data android:name>: a key, no wildcards (generic names like "channel" would match any app). */
+const META_DATA_RE = /^[A-Za-z_][\w.$-]{3,}$/;
 const COMPONENT_RE = /^(?:\*\.)?[A-Za-z_$][\w$]*(?:\.[A-Za-z_$*][\w$*]*)*$/;
 const FILE_GLOB_RE = /^[\w./*+$-]+$/;
 const MEMBER_RE = /^(?:<init>|[A-Za-z_$][\w$]*)$/;
@@ -181,13 +183,14 @@ class Checker {
     };
     if (o.android !== undefined) {
       const p = [...path, 'android'];
-      const a = this.obj(o.android, p, [], ['classPrefixes', 'nativeLibs', 'components']);
+      const a = this.obj(o.android, p, [], ['classPrefixes', 'nativeLibs', 'components', 'metaData']);
       out.android = {
         classPrefixes: this.strs(a.classPrefixes, [...p, 'classPrefixes'], CLASS_PREFIX_RE),
         nativeLibs: this.strs(a.nativeLibs, [...p, 'nativeLibs'], GLOB_RE),
         components: this.strs(a.components, [...p, 'components'], COMPONENT_RE),
+        metaData: this.strs(a.metaData, [...p, 'metaData'], META_DATA_RE),
       };
-      if (out.android.classPrefixes.length + out.android.nativeLibs.length + out.android.components.length === 0) this.fail(p, 'no signature at all');
+      if (out.android.classPrefixes.length + out.android.nativeLibs.length + out.android.components.length + out.android.metaData.length === 0) this.fail(p, 'no signature at all');
     }
     if (o.ios !== undefined) {
       const p = [...path, 'ios'];

@@ -31,6 +31,8 @@ export interface SdkSignature {
     nativeLibs: string[];
     /** Manifest component class names; "*" as in nativeLibs (*.wxapi.WXPayEntryActivity). */
     components: string[];
+    /** Names of <application> <meta-data> keys the SDK's setup asks for (UMENG_APPKEY), exact and case-sensitive. */
+    metaData: string[];
   };
   ios?: {
     /** Framework / dylib names without extension (GTSDK for GTSDK.framework), compared case-insensitively. */

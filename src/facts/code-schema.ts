@@ -8,7 +8,7 @@ export const CodeEvidenceSchema = z.object({
    *  component: a manifest component or the <application> class; framework: an embedded iOS framework or
    *  dylib; symbol: a Mach-O symbol (imported, or defined by the binary); selector: an Objective-C selector
    *  a Mach-O binary uses or defines; file: any other entry of the package (a packer's payload). */
-  kind: z.enum(['class', 'native-lib', 'component', 'framework', 'symbol', 'selector', 'file']),
+  kind: z.enum(['class', 'native-lib', 'component', 'meta-data', 'framework', 'symbol', 'selector', 'file']),
   /** com.igexin.* (a signature's package), a class name, libjiagu.so, GTSDK.framework, _OBJC_CLASS_$_X. */
   value: z.string(),
   /** Where: zip entry (classes2.dex, lib/arm64-v8a/libx.so), AndroidManifest.xml, the Mach-O entry. */

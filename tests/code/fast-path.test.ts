@@ -63,9 +63,9 @@ function seedRules(bufs: Buffer[]): CodeRules {
   const strs = [...strings];
   return {
     sdks: [
-      { id: 'seed-a', name: 'a', vendor: 't', category: 'other', android: { classPrefixes: [...prefixes].filter((_, i) => i % 2 === 0), nativeLibs: [], components: [] }, source: 't' },
-      { id: 'seed-b', name: 'b', vendor: 't', category: 'other', android: { classPrefixes: [...prefixes].filter((_, i) => i % 2 === 1), nativeLibs: [], components: [] }, source: 't' },
-      { id: 'seed-c', name: 'c', vendor: 't', category: 'other', android: { classPrefixes: [...classes], nativeLibs: [], components: [] }, source: 't' },
+      { id: 'seed-a', name: 'a', vendor: 't', category: 'other', android: { classPrefixes: [...prefixes].filter((_, i) => i % 2 === 0), nativeLibs: [], components: [], metaData: [] }, source: 't' },
+      { id: 'seed-b', name: 'b', vendor: 't', category: 'other', android: { classPrefixes: [...prefixes].filter((_, i) => i % 2 === 1), nativeLibs: [], components: [], metaData: [] }, source: 't' },
+      { id: 'seed-c', name: 'c', vendor: 't', category: 'other', android: { classPrefixes: [...classes], nativeLibs: [], components: [], metaData: [] }, source: 't' },
     ],
     apis: [
       {

@@ -136,7 +136,7 @@ function buildWideRules(apks: string[]): CodeRules {
   pkgs.forEach((p, i) => {
     const id = `wide-sdk-${i % 700}`;
     let s = sdks[i % 700];
-    if (!s) sdks.push((s = { id, name: id, vendor: 'test', category: 'other', android: { classPrefixes: [], nativeLibs: [], components: [] }, source: 'generated from the corpus' }));
+    if (!s) sdks.push((s = { id, name: id, vendor: 'test', category: 'other', android: { classPrefixes: [], nativeLibs: [], components: [], metaData: [] }, source: 'generated from the corpus' }));
     s.android!.classPrefixes.push(p);
   });
   cls.forEach((c, i) => sdks[(i * 7) % sdks.length]!.android!.classPrefixes.push(c));
