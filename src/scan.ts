@@ -14,12 +14,13 @@ export interface ScanOptions {
   limits?: Partial<Limits>;
   /** Verify the v2/v3 content digests (a second full pass over the file). */
   verify?: boolean;
-  /** False: skip reading DEX code (SDK inventory, sensitive APIs, packers); those facts become not assessable. */
+  /** False: skip reading code (DEX; Mach-O class lists and selectors): SDKs, sensitive APIs and packers then come only from names, and code-level facts are not assessable. */
   code?: boolean;
 }
 
 /** Bumped whenever the extracted facts can change for the same bytes (cache key for re-scans). */
-export const PARSER_VERSION = '2';
+// 3: iOS Objective-C class lists, selectors and defined symbols; SDKs from <meta-data> keys (session 2).
+export const PARSER_VERSION = '3';
 
 export async function scanPackage(path: string, opts: ScanOptions = {}): Promise<PackageFacts> {
   const digests = takeHash(path);
@@ -48,7 +49,7 @@ async function scanWithDigests(path: string, opts: ScanOptions, digests: Promise
       facts = { schemaVersion: FACTS_SCHEMA_VERSION, platform: 'android', ...apk, zip: zipFacts, anomalies };
     } else {
       const { extractIpaFactsAsync } = await import('./ipa/ipa.js');
-      const ipa = await extractIpaFactsAsync(zip, { limits, anomalies });
+      const ipa = await extractIpaFactsAsync(zip, { limits, anomalies, code: opts.code ?? true });
       facts = { schemaVersion: FACTS_SCHEMA_VERSION, platform: 'ios', ...ipa, zip: zipFacts, anomalies };
     }
     // The zip reader's notes go first: they describe the container the rest was read from.

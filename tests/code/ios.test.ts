@@ -197,6 +197,12 @@ describe('IPAs built from parts: main executable with a class list, an SDK frame
     expect(facts.code).toMatchObject({ assessable: false, notAssessableReason: 'code was not scanned (--no-code)', sensitiveApis: [] });
   });
 
+  it('scanPackage passes --no-code through to the IPA reader', async () => {
+    const sample = join(import.meta.dirname, '../../samples/ios/eduscan-sample.ipa');
+    expect((await scanPackage(sample, { code: false })).code).toMatchObject({ assessable: false, notAssessableReason: 'code was not scanned (--no-code)', sensitiveApis: [] });
+    expect((await scanPackage(sample)).code?.notAssessableReason).not.toBe('code was not scanned (--no-code)');
+  });
+
   it('the scan facts validate against the schema', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eduscan-ios-code-'));
     try {
