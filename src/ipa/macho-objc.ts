@@ -466,13 +466,31 @@ export function chainedFormats(b: Buffer, segmentCount: number): Map<number, num
   return out;
 }
 
+/**
+ * A string of a section that the current part ends inside: its pieces are kept (copied: parts are reused)
+ * until its NUL arrives in a later part; past MAX_OBJC_NAME bytes it is only counted, then dropped.
+ */
+abstract class OpenString {
+  protected open: Buffer[] | undefined;
+  protected openStart = 0;
+  protected openLength = 0;
+  constructor(protected readonly addr: number, protected readonly emit: (addr: number, s: string) => void) {}
+
+  protected append(piece: Buffer): void {
+    this.openLength += piece.length;
+    if (this.openLength > MAX_OBJC_NAME) this.open = [];
+    else (this.open as Buffer[]).push(Buffer.from(piece));
+  }
+
+  protected close(): void {
+    if (this.openLength <= MAX_OBJC_NAME) this.emit(this.addr + this.openStart, Buffer.concat(this.open as Buffer[]).toString('utf8'));
+    this.open = undefined;
+  }
+}
+
 /** Every NUL-terminated string of a section, with its VM address; over-long ones are skipped. */
-class StringScanner {
+class StringScanner extends OpenString {
   private offset = 0;
-  private open: Buffer[] | undefined;
-  private openStart = 0;
-  private openLength = 0;
-  constructor(private readonly addr: number, private readonly emit: (addr: number, s: string) => void) {}
 
   feed(part: Buffer): void {
     let p = 0;
@@ -509,32 +527,20 @@ class StringScanner {
     this.open = undefined;
   }
 
-  private append(piece: Buffer): void {
-    this.openLength += piece.length;
-    if (this.openLength > MAX_OBJC_NAME) this.open = [];
-    else (this.open as Buffer[]).push(Buffer.from(piece));
-  }
-
-  private close(): void {
-    if (this.openLength <= MAX_OBJC_NAME) this.emit(this.addr + this.openStart, Buffer.concat(this.open as Buffer[]).toString('utf8'));
-    this.open = undefined;
-  }
 }
 
 /**
  * The strings of a section that begin with `prefix` (found with a substring search for NUL + prefix, so
  * the other strings cost nothing), with their VM addresses.
  */
-class PrefixScanner {
+class PrefixScanner extends OpenString {
   private readonly needle: Buffer;
   private offset = 0;
   /** The last needle-1 bytes before the current part; a virtual NUL stands before the section. */
   private tail: Buffer = Buffer.from([0]);
-  private open: Buffer[] | undefined;
-  private openStart = 0;
-  private openLength = 0;
 
-  constructor(private readonly addr: number, prefix: Buffer, private readonly emit: (addr: number, s: string) => void) {
+  constructor(addr: number, prefix: Buffer, emit: (addr: number, s: string) => void) {
+    super(addr, emit);
     this.needle = Buffer.concat([Buffer.from([0]), prefix]);
   }
 
@@ -596,16 +602,6 @@ class PrefixScanner {
     this.offset += part.length;
   }
 
-  private append(piece: Buffer): void {
-    this.openLength += piece.length;
-    if (this.openLength > MAX_OBJC_NAME) this.open = [];
-    else (this.open as Buffer[]).push(Buffer.from(piece));
-  }
-
-  private close(): void {
-    if (this.openLength <= MAX_OBJC_NAME) this.emit(this.addr + this.openStart, Buffer.concat(this.open as Buffer[]).toString('utf8'));
-    this.open = undefined;
-  }
 }
 
 /** Every pointer-sized word of a range, in order: (index, low 32 bits, high 32 bits). */
