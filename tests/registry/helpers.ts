@@ -1,13 +1,14 @@
 // Shared set-up for the registry tests: temporary registries built from the committed sample (and corpus
 // packages when EDUSCAN_CORPUS is set), records derived from the sample record, in-process re-scans.
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadCalendar } from '../../src/calendar/calendar.js';
 import { openRegistry, type Db } from '../../src/registry/db.js';
 import { rescan, type RescanOptions } from '../../src/registry/rescan.js';
-import { loadRuleSet } from '../../src/rules/load.js';
+import { RULES_DIR, loadRuleSet } from '../../src/rules/load.js';
+import { expect } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SAMPLE_APK = join(ROOT, 'samples/android/smartclass.apk');
@@ -46,4 +47,20 @@ export function openTemp(dir: string): { db: Db; path: string } {
 
 export function run(db: Db, o: Partial<RescanOptions> & { today: string }, dbPath?: string) {
   return rescan(db, { mode: 'full', concurrency: 0, ruleSet: loadRuleSet(), calendar: loadCalendar(), ...(dbPath ? { dbPath } : {}), ...o });
+}
+
+/** A copy of the shipped rules with EDU-AND-MAN-001 (debuggable) turned off and EDU-AND-CMP-002 raised to high. */
+export function changedRulesDir(): string {
+  const rules = tempDir('rules');
+  cpSync(RULES_DIR, rules, { recursive: true });
+  const manifest = readFileSync(join(rules, 'android-manifest.yaml'), 'utf8');
+  const debuggable = 'when: {path: facts.manifest.application.debuggable, eq: true}';
+  expect(manifest).toContain(debuggable);
+  writeFileSync(join(rules, 'android-manifest.yaml'), manifest.replace(debuggable, 'when: {path: facts.manifest.application.debuggable, eq: false}'));
+  const components = readFileSync(join(rules, 'android-components.yaml'), 'utf8');
+  const at = components.indexOf('id: EDU-AND-CMP-002');
+  const sev = components.indexOf('severity: medium', at);
+  expect(sev - at).toBeLessThan(80);
+  writeFileSync(join(rules, 'android-components.yaml'), `${components.slice(0, sev)}severity: high${components.slice(sev + 'severity: medium'.length)}`);
+  return rules;
 }

@@ -13,7 +13,7 @@ import { importPath } from '../../src/registry/import.js';
 import { blacklistCandidates, findEntry, listIssues, showEntry } from '../../src/registry/queries.js';
 import { RULES_DIR, loadRuleSet } from '../../src/rules/load.js';
 import { PARSER_VERSION } from '../../src/scan.js';
-import { SAMPLE_APK, openTemp, run, sampleFolder, sampleRecord, tempDir, writeRecord } from './helpers.js';
+import { SAMPLE_APK, changedRulesDir, openTemp, run, sampleFolder, sampleRecord, tempDir, writeRecord } from './helpers.js';
 
 afterAll(() => closeHashPool());
 const calendar = loadCalendar();
@@ -157,17 +157,7 @@ describe('rules change, then a rules-only rescan', () => {
     expect(man001).toMatchObject({ severity: 'high', deadline: '2026-03-12' });
     expect(cmp002).toMatchObject({ severity: 'medium', deadline: null });
 
-    const rules = tempDir('rules');
-    cpSync(RULES_DIR, rules, { recursive: true });
-    const manifest = readFileSync(join(rules, 'android-manifest.yaml'), 'utf8');
-    const debuggable = 'when: {path: facts.manifest.application.debuggable, eq: true}';
-    expect(manifest).toContain(debuggable);
-    writeFileSync(join(rules, 'android-manifest.yaml'), manifest.replace(debuggable, 'when: {path: facts.manifest.application.debuggable, eq: false}'));
-    const components = readFileSync(join(rules, 'android-components.yaml'), 'utf8');
-    const at = components.indexOf('id: EDU-AND-CMP-002');
-    const sev = components.indexOf('severity: medium', at);
-    expect(sev - at).toBeLessThan(80);
-    writeFileSync(join(rules, 'android-components.yaml'), `${components.slice(0, sev)}severity: high${components.slice(sev + 'severity: medium'.length)}`);
+    const rules = changedRulesDir();
     const ruleSet = loadRuleSet(rules);
     expect(ruleSet.digest).not.toBe(first.run.rulesDigest);
 

@@ -3,7 +3,7 @@
 // alone: after a rules change (results cross threads in full), with nothing changed (they cross without their
 // findings: EvalJob.known), and across a crash and its resumption.
 import { createHash } from 'node:crypto';
-import { cpSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeHashPool } from '../../src/hash/hash.js';
@@ -11,8 +11,8 @@ import type { Db } from '../../src/registry/db.js';
 import { Evaluator } from '../../src/registry/evaluate.js';
 import { importPath } from '../../src/registry/import.js';
 import { issuesState, JobRunner } from '../../src/registry/job.js';
-import { loadRuleSet, RULES_DIR } from '../../src/rules/load.js';
-import { openTemp, run, SAMPLE_APK, sampleFolder, tempDir } from './helpers.js';
+import { loadRuleSet } from '../../src/rules/load.js';
+import { changedRulesDir, openTemp, run, SAMPLE_APK, sampleFolder, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -55,20 +55,9 @@ async function twoRegistries(tag: string): Promise<{ a: { db: Db; path: string }
   return { a, b };
 }
 
-/** The sample rules with one rule turned off and one raised to high (as in rescan.test.ts). */
 function changedRules(): string {
-  const rules = tempDir('rules-only-rules');
+  const rules = changedRulesDir();
   dirs.push(rules);
-  cpSync(RULES_DIR, rules, { recursive: true });
-  const manifest = readFileSync(join(rules, 'android-manifest.yaml'), 'utf8');
-  const debuggable = 'when: {path: facts.manifest.application.debuggable, eq: true}';
-  expect(manifest).toContain(debuggable);
-  writeFileSync(join(rules, 'android-manifest.yaml'), manifest.replace(debuggable, 'when: {path: facts.manifest.application.debuggable, eq: false}'));
-  const components = readFileSync(join(rules, 'android-components.yaml'), 'utf8');
-  const at = components.indexOf('id: EDU-AND-CMP-002');
-  const sev = components.indexOf('severity: medium', at);
-  expect(sev - at).toBeLessThan(80);
-  writeFileSync(join(rules, 'android-components.yaml'), `${components.slice(0, sev)}severity: high${components.slice(sev + 'severity: medium'.length)}`);
   return rules;
 }
 
