@@ -34,6 +34,7 @@ const LOGICAL_KIND: Record<string, string> = {
   signing: 'resource',
   macho: 'module',
   sdk: 'module',
+  api: 'member',
   zip: 'resource',
   file: 'resource',
 };

@@ -148,6 +148,7 @@ export const PermissionMapSchema = z.strictObject({
           })
           .optional(),
         ios: z.strictObject({ usageKeys: z.array(z.string().min(1)).optional() }).optional(),
+        apiCategories: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).optional(),
       }),
     )
     .length(PERMISSION_LABELS.length),

@@ -12,7 +12,7 @@ export type RuleCategory = (typeof RULE_CATEGORIES)[number];
 
 export const EVIDENCE_KINDS = [
   'permission', 'usage-key', 'component', 'manifest', 'network-config', 'signing', 'plist', 'provisioning', 'macho',
-  'sdk', 'zip', 'record', 'file', 'category',
+  'sdk', 'zip', 'record', 'file', 'category', 'api',
 ] as const;
 
 export type Scalar = string | number | boolean | null;
@@ -112,6 +112,8 @@ export interface CategoryMapEntry {
   interpretation?: Text;
   android?: { permissions?: string[]; components?: ComponentMatch[] };
   ios?: { usageKeys?: string[] };
+  /** Sensitive-API categories (rules/sensitive-apis.yaml) whose use in the code is indicative (I) evidence for this box. */
+  apiCategories?: string[];
 }
 
 export interface PermissionMap {

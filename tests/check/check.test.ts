@@ -80,7 +80,8 @@ describe.skipIf(!CORPUS)('corpus packages against records built from them', () =
   const apk = (name: string) => join(CORPUS!, 'apk', name);
 
   it('a clean package with an honest record passes; a changed version or MD5 fails', async () => {
-    const facts = await scanPackage(apk('appinfo__android.apk'));
+    // appinfo__android.apk passed here until EDU-API-004: its code reads the IMEI (getDeviceId/getImei), see below.
+    const facts = await scanPackage(apk('fdroidserver__apk.embedded_1.apk'));
     const app = honestApp(facts);
     expect(check(facts, app).verdict).toBe('pass');
     const r2 = check(facts, { ...app, version: `${facts.versionName}.1` });
@@ -102,6 +103,15 @@ describe.skipIf(!CORPUS)('corpus packages against records built from them', () =
     expect(r.undeclared.map((u) => u.label)).toEqual(['读取位置信息']);
     const aapt = readFileSync(join(ORACLE, 'aapt/exoduscore__blooddonation.apk.permissions.txt'), 'utf8');
     for (const e of r.undeclared[0]!.evidence) expect(aapt).toContain(`name='${e.value}'`);
+  });
+
+  it('code that reads device identifiers needs explaining (EDU-API-004)', async () => {
+    const facts = await scanPackage(apk('appinfo__android.apk'));
+    const r = check(facts, honestApp(facts));
+    expect(r.verdict).toBe('explain');
+    const f = r.findings.find((x) => x.rule === 'EDU-API-004')!;
+    expect(f.severity).toBe('medium');
+    expect(f.evidence.map((e) => e.value)).toContain('android.telephony.TelephonyManager.getDeviceId');
   });
 
   it('medium findings only: explain', async () => {
