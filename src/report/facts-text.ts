@@ -27,6 +27,9 @@ const LABELS = {
   profile: { zh: '描述文件', en: 'Profile' },
   binary: { zh: '可执行文件', en: 'Executable' },
   sdks: { zh: '第三方SDK', en: 'Third-party SDKs' },
+  apis: { zh: '敏感API', en: 'Sensitive APIs' },
+  code: { zh: '代码检测', en: 'Code' },
+  notAssessable: { zh: '不可评估', en: 'not assessable' },
   native: { zh: '原生库', en: 'Native ABIs' },
   anomalies: { zh: '异常', en: 'Anomalies' },
   none: { zh: '无', en: 'none' },
@@ -92,6 +95,11 @@ export function renderFactsText(f: PackageFacts, lang: Lang = 'zh'): string {
     }
   }
   if (f.sdks?.length) add('sdks', f.sdks.map((s) => s.name).join(', '));
+  // What the code refers to, by category, with who refers to it (an SDK id or the app): the reviewer's short list.
+  const apis = new Map<string, Set<string>>();
+  for (const a of f.code?.sensitiveApis ?? []) apis.set(a.category, (apis.get(a.category) ?? new Set()).add(a.owner));
+  if (apis.size) add('apis', [...apis].map(([c, owners]) => `${c} (${[...owners].join(', ')})`).join('; '));
+  if (f.code && !f.code.assessable) add('code', `${t('notAssessable')}${f.code.notAssessableReason ? `: ${f.code.notAssessableReason}` : ''}`);
   const perms = f.permissions.map((p) => {
     const extra = [p.sdk23 ? 'sdk-23' : undefined, p.maxSdkVersion !== undefined ? `maxSdk=${p.maxSdkVersion}` : undefined].filter(Boolean);
     const text = lang === 'en' ? (p.text ?? p.textZh) : (p.textZh ?? p.text);

@@ -67,6 +67,16 @@ describe('eduscan scan', () => {
     expect(run('scan').code).toBe(2);
   });
 
+  it('the text shows the code\'s sensitive APIs by category and owner, and says when code was not read', () => {
+    const ipa = join(ROOT, 'samples', 'ios', 'eduscan-sample.ipa');
+    const facts = PackageFactsSchema.parse(JSON.parse(run('scan', ipa, '--format', 'json').out));
+    const categories = [...new Set((facts.code?.sensitiveApis ?? []).map((a) => a.category))];
+    expect(categories.length).toBeGreaterThan(0);
+    const line = run('scan', ipa, '--lang', 'en').out.split('\n').find((l) => l.startsWith('Sensitive APIs'))!;
+    for (const c of categories) expect(line).toContain(c);
+    expect(run('scan', ipa, '--lang', 'en', '--no-code').out).toMatch(/^Code +not assessable: code was not scanned \(--no-code\)$/m);
+  });
+
   it('a cap given on the command line applies', () => {
     const r = run('scan', SAMPLE, '--max-entry-bytes', '100');
     expect(r.code).toBe(2);
