@@ -4,8 +4,10 @@
 // reported as
 // E_CONFIG "<file>:<line>:<col> <path>: <problem>".
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { SHIPPED_RULES_DIR } from '../util/package-root.js';
 import { EduscanError } from '../errors.js';
@@ -268,17 +270,79 @@ export function validateRuleDir(dir: string = RULES_DIR): RuleDirReport {
 const cache = new Map<string, RuleSet>();
 
 /** The rule set of `dir` (default: the repository's rules/), checked; the first problem is thrown as E_CONFIG. */
+/**
+ * Where a validated rule set is kept between runs (like trivy's cache by digest): parsing and checking the YAML
+ * costs ~0.25 s, reading the kept JSON ~3 ms, and every `check` and every re-scan worker loads the rules.
+ * EDUSCAN_CACHE_DIR, else $XDG_CACHE_HOME/eduscan, else ~/.cache/eduscan; "off" disables it.
+ */
+export function rulesCacheDir(): string | undefined {
+  const env = process.env.EDUSCAN_CACHE_DIR;
+  if (env === 'off') return undefined;
+  if (env) return env;
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'eduscan');
+}
+
+/**
+ * The kept set's name: the rule files' digest and the code that turns them into a RuleSet (this loader, the rule
+ * schema, the path checker and the facts schema it checks paths against), so neither a changed rule nor a changed
+ * eduscan can reuse a stale set.
+ */
+let loaderDigest: string | undefined;
+function cacheKey(rulesDigest: string): string {
+  if (loaderDigest === undefined) {
+    const h = createHash('sha256');
+    const self = fileURLToPath(import.meta.url);
+    const ext = extname(self);
+    for (const rel of [`./load${ext}`, `./schema${ext}`, `./paths${ext}`, `./condition${ext}`, `../facts/schema${ext}`]) {
+      h.update(rel).update('\0').update(readFileSync(fileURLToPath(new URL(rel, import.meta.url)))).update('\0');
+    }
+    loaderDigest = h.digest('hex');
+  }
+  return createHash('sha256').update(`${rulesDigest}\0${loaderDigest}`).digest('hex').slice(0, 32);
+}
+
+function readKept(file: string, digest: string): RuleSet | undefined {
+  try {
+    const set = JSON.parse(readFileSync(file, 'utf8')) as RuleSet;
+    // The name already pins the content; this guards against a truncated or foreign file.
+    return set && set.digest === digest && Array.isArray(set.rules) && set.permissionMap ? set : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function keep(file: string, set: RuleSet): void {
+  try {
+    mkdirSync(join(file, '..'), { recursive: true });
+    // Written aside and renamed, so a reader never sees half a file.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(set));
+    renameSync(tmp, file);
+  } catch {
+    // A read-only home or a full disk costs the next run the parse, nothing else.
+  }
+}
+
 export function loadRuleSet(dir: string = RULES_DIR): RuleSet {
   const key = resolve(dir);
   const digest = digestOf(readRuleDir(key));
   const hit = cache.get(key);
   if (hit && hit.digest === digest) return hit;
+  const cacheDir = rulesCacheDir();
+  const file = cacheDir === undefined ? undefined : join(cacheDir, `rules-${cacheKey(digest)}.json`);
+  const kept = file === undefined ? undefined : readKept(file, digest);
+  if (kept) {
+    cache.set(key, kept);
+    return kept;
+  }
   const { problems, set } = validateRuleDir(key);
   const first = problems[0];
   if (first) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}: eduscan rules validate)` : '';
     throw new EduscanError('E_CONFIG', `${first.message}${more}`);
   }
+  if (file !== undefined) keep(file, set!);
   cache.set(key, set!);
   return set!;
 }
