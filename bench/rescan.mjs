@@ -16,7 +16,7 @@
 //  5. memory with registry size: peak RSS of a rules-only run in a fresh process on N and 10 x N entries.
 // BENCH_RULES_ONLY=1 skips 1-2 and reuses the registry an earlier run left in bench/out/ (steps 3-5 only).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -190,6 +190,29 @@ async function main() {
     const label = threads ? `${threads} worker thread(s) + main` : 'main thread only';
     console.log(`rules-only, ${label}${threads === cliWorkers ? ' (the CLI default here)' : ''}, ${m.processed} entries: ${m.packagesPerSecond.toFixed(0)} packages/s (median of ${RUNS}: ${byThreads[threads].map((x) => `${x.packagesPerSecond.toFixed(0)} @load ${x.load}`).join(', ')}); CPU ${m.cpuMsPerPackage.toFixed(3)} ms/package`);
   }
+  // The case the registry exists for: the rules changed. Each timed run switches between the shipped rules and a
+  // copy with two rules changed (EDU-AND-MAN-001 off, EDU-AND-CMP-002 medium -> high), so every run re-evaluates
+  // after a change and writes the issues that opened, closed or changed severity.
+  const changedDir = mkdtempSync(join(os.tmpdir(), 'eduscan-bench-rules-'));
+  cpSync(join(ROOT, 'rules'), changedDir, { recursive: true });
+  const manifestYaml = readFileSync(join(changedDir, 'android-manifest.yaml'), 'utf8');
+  writeFileSync(join(changedDir, 'android-manifest.yaml'), manifestYaml.replace('when: {path: facts.manifest.application.debuggable, eq: true}', 'when: {path: facts.manifest.application.debuggable, eq: false}'));
+  const componentsYaml = readFileSync(join(changedDir, 'android-components.yaml'), 'utf8');
+  const at = componentsYaml.indexOf('id: EDU-AND-CMP-002');
+  const sev = componentsYaml.indexOf('severity: medium', at);
+  writeFileSync(join(changedDir, 'android-components.yaml'), `${componentsYaml.slice(0, sev)}severity: high${componentsYaml.slice(sev + 'severity: medium'.length)}`);
+  const changedSet = loadRuleSet(changedDir);
+  if (changedSet.digest === ruleSet.digest) throw new Error('bench: the changed rule set has the shipped digest');
+  const changedRuns = [];
+  for (let i = 0; i < RUNS * 2; i++) {
+    const [set, dir] = i % 2 === 0 ? [changedSet, changedDir] : [ruleSet, undefined];
+    changedRuns.push({ ...await cpu(rescan)(bigDb, { mode: 'rules-only', concurrency: cliWorkers, exactConcurrency: true, today: TODAY, ruleSet: set, ...(dir ? { rulesDir: dir } : {}), calendar, dbPath: big }), load: load() });
+  }
+  rmSync(changedDir, { recursive: true, force: true });
+  const changedSorted = [...changedRuns].sort((a, b) => a.packagesPerSecond - b.packagesPerSecond);
+  const changedMedian = changedSorted[Math.floor(changedSorted.length / 2)];
+  console.log(`rules-only right after a rules change, ${cliWorkers} worker thread(s) + main, ${changedMedian.processed} entries: ${changedMedian.packagesPerSecond.toFixed(0)} packages/s (median of ${changedRuns.length}: ${changedRuns.map((x) => `${x.packagesPerSecond.toFixed(0)} @load ${x.load}`).join(', ')}); CPU ${changedMedian.cpuMsPerPackage.toFixed(3)} ms/package`);
+
   const split = await rulesOnlySplit(bigDb, ruleSet, medians[0].cpuMsPerPackage);
   bigDb.close();
   const best = Math.max(...Object.values(medians).map((m) => m.pps));
