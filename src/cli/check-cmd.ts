@@ -104,7 +104,7 @@ export async function runCheck(pkg: string, o: CheckCliOptions, io: { out: (s: s
       record = doc.data as unknown as Record<string, unknown>;
       // A school's use filing of a provider-filed app lists no app of its own: the package gets a package-only
       // check, with the use filing as context (see readUseFilings).
-      if (doc.kind === 'provider' || doc.data.providerFiling !== undefined) {
+      if (match.namesApps(doc)) {
         const m = match.selectApp(doc, facts, o.app === undefined ? {} : { app: o.app });
         app = { data: m.app as unknown as Record<string, unknown>, index: m.index, file: o.filing, name: m.app.name };
       }

@@ -53,6 +53,15 @@ function entriesOf(doc: FilingDocument): Entry[] {
 }
 
 /**
+ * Whether the record lists apps a package can be matched with: a provider filing always does; a school's use
+ * filing only when the app is self-developed (providerFiling.apps). Otherwise the check is package-only, with the
+ * use filing as context.
+ */
+export function namesApps(doc: FilingDocument): boolean {
+  return doc.kind === 'provider' || (doc.data?.providerFiling !== undefined);
+}
+
+/**
  * Locate the package's app in the record. `opts.app` (--app NAME) wins when given; otherwise the package id,
  * then the platform when exactly one app has it (its package id may differ: the checker reports that mismatch).
  */

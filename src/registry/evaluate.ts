@@ -8,7 +8,7 @@ import type { CheckResult, Finding, Severity, Suppression, Verdict } from '../ch
 import { isEduscanError } from '../errors.js';
 import { FACTS_SCHEMA_VERSION, type PackageFacts } from '../facts/schema.js';
 import { parseFilingText, type FilingDocument } from '../filing/load.js';
-import { selectApp } from '../filing/match.js';
+import { namesApps, selectApp } from '../filing/match.js';
 import { useContext, useIsFor, type UseContext } from '../filing/use.js';
 import type { RuleSet } from '../rules/types.js';
 import type { JobError } from './job.js';
@@ -173,7 +173,7 @@ export class Evaluator {
     let app: Parameters<typeof checkFacts>[0]['app'];
     let matched: EvalOutcome['app'] = null;
     // A use filing without self-developed apps names no app: the package gets a package-only check.
-    if (rec?.doc && (rec.doc.kind === 'provider' || rec.doc.data?.providerFiling !== undefined)) {
+    if (rec?.doc && namesApps(rec.doc)) {
       const key = `${appHint ?? ''}\u0000${facts.id}\u0000${facts.platform}`;
       let m = rec.matches.get(key);
       if (!m) {

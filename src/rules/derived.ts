@@ -50,8 +50,11 @@ function apiCategories(facts: PackageFacts, map: PermissionMap): Pick<DerivedFac
     if (!c.apiCategories?.length) continue;
     const evidence: Evidence[] = [];
     for (const a of apis) {
-      if (!c.apiCategories.includes(a.category) || evidence.some((e) => e.value === a.api && e.location === a.owner)) continue;
-      if (evidence.length < MAX_API_EVIDENCE) evidence.push({ kind: 'api', value: a.api, location: a.owner === 'app' ? 'app code' : `SDK ${a.owner}`, strength: 'I' });
+      if (evidence.length >= MAX_API_EVIDENCE) break;
+      if (!c.apiCategories.includes(a.category)) continue;
+      const location = a.owner === 'app' ? 'app code' : `SDK ${a.owner}`;
+      // The same API may stand in several bundles (iOS) or dex files: one line per API and owner.
+      if (!evidence.some((e) => e.value === a.api && e.location === location)) evidence.push({ kind: 'api', value: a.api, location, strength: 'I' });
     }
     if (evidence.length) out.push({ label: c.label, evidence });
   }
