@@ -15,6 +15,8 @@ import type { Limits } from '../limits.js';
 import { PARSER_VERSION, scanPackage } from '../scan.js';
 import type { Db } from './db.js';
 import type { CompactResult, EvalOutcome, Evaluator, RecordRow, TrackedFinding } from './evaluate.js';
+import { ISSUE_COLUMNS, planIssues, type IssuePlan, type IssueRow } from './issue-plan.js';
+import type { Deadline } from './lifecycle.js';
 
 export interface JobError {
   code: string;
@@ -51,7 +53,7 @@ export interface KnownState {
 }
 
 /** A check result that may lack what the caller said it already has (EvalJob.known). */
-export type SlimResult = Omit<CompactResult, 'findingsJson' | 'tracked'> & { findingsJson?: string; tracked?: TrackedFinding[] };
+export type SlimResult = Omit<CompactResult, 'findingsJson' | 'tracked'> & { findingsJson?: string; tracked?: TrackedFinding[]; plan?: IssuePlan };
 export type SlimOutcome = Omit<EvalOutcome, 'result'> & { result?: SlimResult };
 
 export interface ScanJobResult {
@@ -103,14 +105,27 @@ function asJobError(e: unknown): JobError {
   return { code: 'E_INTERNAL', message: (err?.stack ?? String(e)).split('\n').slice(0, 3).join(' | ') };
 }
 
+/**
+ * What a worker needs to plan a package's issue writes itself (issue-plan.ts): the run, and the deadline of an
+ * issue opened today. Without it a result carries the tracked findings and the writer plans.
+ */
+export interface PlanInit {
+  runId: number;
+  openedToday: Deadline;
+}
+
 export class JobRunner {
   private readonly factsStmt;
+  private readonly openIssuesStmt;
+  private readonly issueByKeyStmt;
   private readonly recordStmt;
   private readonly appStmt;
   private readonly records = new Map<number, RecordRow>();
   private readonly apps = new Map<string, number | null>();
 
-  constructor(private readonly db: Db, private readonly evaluator: Evaluator) {
+  constructor(private readonly db: Db, private readonly evaluator: Evaluator, private readonly planInit?: PlanInit) {
+    this.openIssuesStmt = db.prepare<[number], IssueRow>(`SELECT ${ISSUE_COLUMNS} FROM issues WHERE package_id = ? AND resolved_at IS NULL`);
+    this.issueByKeyStmt = db.prepare<[number, string], IssueRow>(`SELECT ${ISSUE_COLUMNS} FROM issues WHERE package_id = ? AND key = ?`);
     this.factsStmt = db.prepare<[string, string], { facts_json: string | null; error_code: string | null; error_message: string | null }>(
       'SELECT facts_json, error_code, error_message FROM facts WHERE sha256 = ? AND parser_version = ?');
     this.recordStmt = db.prepare<[number], RecordRow>('SELECT id, path, format, text, digest FROM records WHERE id = ?');
@@ -154,20 +169,31 @@ export class JobRunner {
     return this.apps.get(key)!;
   }
 
-  /** The outcome without the parts `known` says the caller has. */
-  private slim(o: EvalOutcome, known: KnownState): SlimOutcome {
+  /**
+   * The outcome without the parts `known` says the caller has; with a PlanInit, the issue writes planned here
+   * instead of the tracked findings.
+   */
+  private slim(o: EvalOutcome, known: KnownState, packageId: number): SlimOutcome {
     if (!o.result) return o;
     const { findingsJson, tracked, ...rest } = o.result;
     const result: SlimResult = rest;
     if (o.result.findingsDigest !== known.findingsDigest) result.findingsJson = findingsJson;
-    if (issuesState(o.result.trackedDigest, this.appId(o), o.recordDigest) !== known.issuesState) result.tracked = tracked;
+    const appId = this.appId(o);
+    if (issuesState(o.result.trackedDigest, appId, o.recordDigest) !== known.issuesState) {
+      const plan = this.planInit && planIssues({ open: () => this.openIssuesStmt.all(packageId), byKey: (key) => this.issueByKeyStmt.get(packageId, key) }, tracked, {
+        appId, recordDigest: o.recordDigest, runId: this.planInit.runId, openedToday: this.planInit.openedToday,
+        after: () => undefined, // another day's deadline needs the calendar: planned by the writer
+      });
+      if (plan) result.plan = plan;
+      else result.tracked = tracked;
+    }
     return { ...o, result };
   }
 
   evalJob(job: EvalJob): EvalJobResult {
     const hit = this.fromCache(job.sha256, job);
     if (!hit) return { packageId: job.packageId, noFacts: true };
-    return { packageId: job.packageId, ...(hit.error ? { error: hit.error } : {}), ...(hit.outcome ? { outcome: job.known ? this.slim(hit.outcome, job.known) : hit.outcome } : {}) };
+    return { packageId: job.packageId, ...(hit.error ? { error: hit.error } : {}), ...(hit.outcome ? { outcome: job.known ? this.slim(hit.outcome, job.known, job.packageId) : hit.outcome } : {}) };
   }
 
   /**

@@ -26,6 +26,7 @@ import {
   deadlineAfter, describeChanges, FILING_UPDATE_RULE, FILING_UPDATE_WORKING_DAYS, REMEDIATION_WORKING_DAYS, versionChanges, type VersionSnapshot,
 } from './lifecycle.js';
 import { jobErrorOf } from '../pool/scan-pool.js';
+import { ISSUE_COLUMNS, planIssues, type IssuePlan, type IssueRow } from './issue-plan.js';
 import { startJobPool } from './worker-jobs.js';
 
 export type RescanMode = 'full' | 'changed-only' | 'rules-only';
@@ -123,24 +124,6 @@ interface PackageRow {
   findings_holder: number | null;
 }
 
-interface IssueDbRow {
-  id: number;
-  key: string;
-  kind: string;
-  app_id: number | null;
-  severity: string;
-  fingerprint: string | null;
-  message: string;
-  first_seen: string;
-  resolved_at: string | null;
-  deadline: string | null;
-  deadline_note: string | null;
-  opened_run: number;
-  suppressed_reason: string | null;
-  suppressed_by: string | null;
-  suppressed_until: string | null;
-}
-
 interface Digests {
   size: number | null;
   mtimeMs: number | null;
@@ -170,12 +153,18 @@ interface Runner {
 const PAGE = 500;
 /** WAL pages between automatic checkpoints during a run (4 KiB pages: ~64 MiB). */
 const WAL_AUTOCHECKPOINT_PAGES = 16_384;
-/** Eval jobs per message to a worker: enough to make the message cost small against the work. */
-const EVAL_BATCH = 50;
-/** Batches queued per worker in a rules-only run: the next one is there when a worker answers. */
-const RULES_ONLY_IN_FLIGHT = 3;
-/** Jobs the main thread checks between looks at the workers' answers (a worker's batch takes ~5 times longer). */
-const LOCAL_BATCH = 10;
+/**
+ * Eval jobs per message to a worker in a rules-only run. A worker answers, and gets its next batch, only when
+ * this thread looks at its messages (between commit slices): a batch must take much longer than a slice, or
+ * the worker waits (50-job batches left it idle 27% of a run, profiled).
+ */
+const EVAL_BATCH = 200;
+/** Batches per worker in a rules-only run: one running, one queued in the pool for the moment it answers. */
+const RULES_ONLY_IN_FLIGHT = 2;
+/** Worker batches once every entry has been read: the end of the run is not one worker's long last batch. */
+const TAIL_BATCH = 25;
+/** Packages this thread commits (or checks and commits) before it looks at the workers' messages again (~1-2 ms). */
+const COMMIT_SLICE = 8;
 
 const EMPTY_STATUS = (): Record<ScanStatus, number> => ({ ok: 0, error: 0, unchanged: 0, 'no-facts': 0 });
 
@@ -257,8 +246,10 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     sha256 = COALESCE(@sha256, sha256), app_id = COALESCE(@appId, app_id), last_scan_id = COALESCE(@scan, last_scan_id) WHERE id = @id`);
   // The usual case of a re-scan (same digests, same app): only the pointer to the new scan changes.
   const setLastScan = db.prepare('UPDATE packages SET last_scan_id = ? WHERE id = ?');
-  const issuesOf = db.prepare<[number], IssueDbRow>(`SELECT id, key, kind, app_id, severity, fingerprint, message, first_seen, resolved_at, deadline, deadline_note, opened_run,
-      suppressed_reason, suppressed_by, suppressed_until FROM issues WHERE package_id = ?`);
+  // A package's open issues (the partial index issues_open_package), and a resolved one only when a finding with
+  // its key is back: resolved rows pile up over the runs and are otherwise never read again.
+  const openIssuesOf = db.prepare<[number], IssueRow>(`SELECT ${ISSUE_COLUMNS} FROM issues WHERE package_id = ? AND resolved_at IS NULL`);
+  const issueByKey = db.prepare<[number, string], IssueRow>(`SELECT ${ISSUE_COLUMNS} FROM issues WHERE package_id = ? AND key = ?`);
   const insIssue = db.prepare(`INSERT INTO issues (package_id, app_id, key, kind, rule, severity, fingerprint, message, first_seen, first_run,
       opened_run, suppressed_reason, suppressed_by, suppressed_until, deadline, deadline_note)
     VALUES (@pkg, @appId, @key, @kind, @rule, @severity, @fingerprint, @message, @today, @run, @run, @sReason, @sBy, @sUntil, @deadline, @note)`);
@@ -287,8 +278,9 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   };
 
   // ---- lifecycle (inside the package's transaction) ----
-  const applyVersion = (pkg: PackageRow, appId: number, r: SlimResult, recordDigest: string | null, sha256: string): void => {
-    if (getVersion.get(appId, sha256)) return;
+  /** Records a new version of the app; false when it opened a filing update whose deadline the calendar cannot give. */
+  const applyVersion = (pkg: PackageRow, appId: number, r: SlimResult, recordDigest: string | null, sha256: string): boolean => {
+    if (getVersion.get(appId, sha256)) return true;
     const snap = r.snapshot;
     const prevRow = lastVersion.get(appId, runId);
     const prev: VersionSnapshot | undefined = prevRow ? {
@@ -300,7 +292,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
       appId, sha256, pkg: pkg.id, packageId: snap.packageId, versionName: snap.versionName ?? null, versionCode: snap.versionCode ?? null,
       signer: snap.signer, categories: JSON.stringify(snap.categories), rules: JSON.stringify(snap.rules), changes: JSON.stringify(changes), today, run: runId,
     });
-    if (!changes.length) return;
+    if (!changes.length) return true;
     const d = deadlineAfter(calendar, today, FILING_UPDATE_WORKING_DAYS);
     const version = snap.versionName ?? snap.versionCode ?? sha256.slice(0, 12);
     insIssue.run({
@@ -309,51 +301,24 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
       fingerprint: recordDigest, message: JSON.stringify(describeChanges(changes, version)), today, run: runId,
       sReason: null, sBy: null, sUntil: null, deadline: d.deadline, note: d.note,
     });
+    return d.deadline !== null;
   };
 
-  /** Brings the package's issues in line with its findings; false when a deadline is still waiting for the calendar. */
+  /** Writes a plan (issue-plan.ts); false when a deadline is still waiting for the calendar. */
+  const applyPlan = (pkg: PackageRow, plan: IssuePlan): boolean => {
+    for (const i of plan.inserts) insIssue.run({ pkg: pkg.id, kind: 'finding', today, run: runId, ...i });
+    for (const u of plan.updates) updIssue.run(u);
+    for (const id of plan.resolves) resolveIssue.run(today, runId, id);
+    for (const d of plan.deadlines) setDeadline.run(d.deadline, d.id);
+    return plan.settled;
+  };
+  const openedToday = deadlineAfter(calendar, today, REMEDIATION_WORKING_DAYS);
+  /** Brings the package's issues in line with its findings here; false when a deadline is still waiting for the calendar. */
   const applyIssues = (pkg: PackageRow, appId: number | null, tracked: readonly TrackedFinding[], recordDigest: string | null): boolean => {
-    const existing = new Map(issuesOf.all(pkg.id).map((row) => [row.key, row]));
-    const seen = new Set<string>();
-    let settled = true;
-    for (const f of tracked) {
-      if (seen.has(f.key)) continue;
-      seen.add(f.key);
-      const row = existing.get(f.key);
-      const clocked = f.severity === 'high' && !f.suppressed;
-      const s = { sReason: f.suppressed?.reason ?? null, sBy: f.suppressed?.by ?? null, sUntil: f.suppressed?.until ?? null };
-      if (!row) {
-        const d = clocked ? deadlineAfter(calendar, today, REMEDIATION_WORKING_DAYS) : { deadline: null, note: null };
-        if (d.note !== null) settled = false;
-        insIssue.run({ pkg: pkg.id, appId, key: f.key, kind: 'finding', rule: f.rule, severity: f.severity, fingerprint: f.fingerprint, message: f.message, today, run: runId, ...s, deadline: d.deadline, note: d.note });
-        continue;
-      }
-      const reopened = row.resolved_at !== null;
-      let d = { deadline: row.deadline, note: row.deadline_note };
-      // The clock starts when the problem is (re)opened as a live high finding, and keeps running while it stays.
-      if (f.severity !== 'high') d = { deadline: null, note: null };
-      // The clock starts today when the finding becomes a live high one: reopened, out of a suppression, raised to high.
-      else if (clocked && (reopened || (row.deadline === null && row.deadline_note === null))) d = deadlineAfter(calendar, today, REMEDIATION_WORKING_DAYS);
-      // It had started but the calendar did not reach its end: counted again from then (the calendar may have grown).
-      else if (clocked && row.deadline === null) d = deadlineAfter(calendar, row.first_seen, REMEDIATION_WORKING_DAYS);
-      if (d.note !== null) settled = false;
-      const same = !reopened && row.app_id === appId && row.severity === f.severity && row.fingerprint === f.fingerprint && row.message === f.message
-        && row.suppressed_reason === s.sReason && row.suppressed_by === s.sBy && row.suppressed_until === s.sUntil && row.deadline === d.deadline && row.deadline_note === d.note;
-      if (same) continue; // still open as it was: nothing to write
-      updIssue.run({ id: row.id, appId, severity: f.severity, fingerprint: f.fingerprint, message: f.message, ...s, deadline: d.deadline, note: d.note, openedRun: reopened ? runId : row.opened_run });
-    }
-    for (const row of existing.values()) {
-      if (row.resolved_at !== null) continue;
-      if (row.kind === 'finding' && !seen.has(row.key)) resolveIssue.run(today, runId, row.id);
-      if (row.kind === 'filing-update' && recordDigest !== null && row.fingerprint !== recordDigest) resolveIssue.run(today, runId, row.id);
-      else if (row.kind === 'filing-update' && row.deadline === null) {
-        // The calendar did not reach the deadline when the update was detected: try again (it may have been extended).
-        const d = deadlineAfter(calendar, row.first_seen, FILING_UPDATE_WORKING_DAYS);
-        if (d.deadline !== null) setDeadline.run(d.deadline, row.id);
-        else settled = false;
-      }
-    }
-    return settled;
+    const plan = planIssues({ open: () => openIssuesOf.all(pkg.id), byKey: (key) => issueByKey.get(pkg.id, key) }, tracked, {
+      appId, recordDigest, runId, openedToday, after: (from, days) => deadlineAfter(calendar, from, days),
+    });
+    return applyPlan(pkg, plan!); // never undefined: `after` always answers here
   };
 
   /** The result's findings are those of the entry's last scan (stored there, or where it points). */
@@ -389,14 +354,17 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
       if (counted) setLastScan.run(scanId, c.pkg.id);
     } else updPackage.run({ id: c.pkg.id, size: d.size, mtime: d.mtimeMs, md5: d.md5, sha256: d.sha256, appId, scan: counted ? scanId : null });
     if (r && o && c.digests.sha256) {
-      if (appId !== null) applyVersion(c.pkg, appId, r, o.recordDigest, c.digests.sha256);
+      const versionSettled = appId === null || applyVersion(c.pkg, appId, r, o.recordDigest, c.digests.sha256);
       // The issue rows already say all this (same findings, app, record, no open filing update, no deadline the
       // calendar could not give): nothing to read or write. Any difference re-applies the whole lifecycle.
       const state = issuesState(r.trackedDigest, appId, o.recordDigest);
       if (state !== c.pkg.issues_state) {
-        if (!r.tracked) throw new Error(`${c.pkg.path}: a result without its tracked findings reached the commit`); // a bug, as above
-        const settled = applyIssues(c.pkg, appId, r.tracked, o.recordDigest);
-        setIssuesState.run(settled ? state : null, c.pkg.id);
+        // A worker's plan (made on the rows as they are, for this app), else the tracked findings to plan here.
+        let settled: boolean;
+        if (r.plan && r.plan.appId === appId) settled = applyPlan(c.pkg, r.plan);
+        else if (r.tracked) settled = applyIssues(c.pkg, appId, r.tracked, o.recordDigest);
+        else throw new Error(`${c.pkg.path}: a result without its tracked findings reached the commit`); // a bug, as above
+        setIssuesState.run(settled && versionSettled ? state : null, c.pkg.id);
       }
     }
     return true;
@@ -453,7 +421,8 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     const r = o.result;
     if (!r) return true;
     if (r.findingsJson === undefined && !sameFindings(p, r)) return false;
-    return r.tracked !== undefined || issuesState(r.trackedDigest, appIdOf(o), o.recordDigest) === p.issues_state;
+    const appId = appIdOf(o);
+    return r.tracked !== undefined || r.plan?.appId === appId || issuesState(r.trackedDigest, appId, o.recordDigest) === p.issues_state;
   };
 
   /** The result of an eval job: the outcome, a cached failure, or (undefined) no facts stored. */
@@ -471,7 +440,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   const startRunner = (workers = opts.concurrency): Runner => {
     if (started) return started;
     if (workers > 0) {
-      started = startJobPool(workers, { dbPath: opts.dbPath!, ...(opts.rulesDir ? { rulesDir: opts.rulesDir } : {}), rulesDigest: ruleSet.digest, today });
+      started = startJobPool(workers, { dbPath: opts.dbPath!, ...(opts.rulesDir ? { rulesDir: opts.rulesDir } : {}), rulesDigest: ruleSet.digest, today, plan: { runId, openedToday } });
     } else {
       const runner = localRunner();
       started = { scan: (j) => runner.scanJob(j), eval: async (jobs) => jobs.map((j) => runner.evalJob(j)), close: async () => undefined };
@@ -527,15 +496,18 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   };
 
   /**
-   * --rules-only. This thread commits every result, and whenever no result is waiting it checks the next batch
-   * itself; `workers` threads check batches too, each with the next one queued so that it never waits. Measured
-   * on 2 cores (bench/rescan.mjs), a commit costs about a third of a check: a thread that only committed would
-   * idle most of the time, and worker threads beyond the other cores only take turns with this one.
+   * --rules-only. This thread commits every result, and whenever no result is waiting it checks a few entries
+   * itself; `workers` threads check batches too, each with the next one queued in the pool so that it never
+   * waits. Measured on 2 cores (bench/rescan.mjs), a commit costs about as much as a check: a thread that only
+   * committed would idle part of the time, and worker threads beyond the other cores only take turns with this
+   * one. Work on this thread comes in short slices (COMMIT_SLICE) so that a worker's answer, and with it its
+   * next batch, waits little.
    */
   const rulesOnly = async (workers: number): Promise<void> => {
     const pool = workers > 0 ? startRunner(workers) : undefined;
     const waiting: PackageRow[][] = [];
-    const checked: { batch: PackageRow[]; results: EvalJobResult[]; t: number }[] = [];
+    /** Checked batches, committed from `next` on. */
+    const checked: { batch: PackageRow[]; results: EvalJobResult[]; next: number; t: number }[] = [];
     let inFlight = 0;
     let wake: (() => void) | undefined;
     let after = 0;
@@ -553,23 +525,29 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
           if (p.sha256 === null) finish({ pkg: p, status: 'no-facts', source: null, digests: known(p) }, 0);
           else withFacts.push(p);
         }
-        for (let i = 0; i < withFacts.length; i += EVAL_BATCH) waiting.push(withFacts.slice(i, i + EVAL_BATCH));
+        // Worker batches are long; what this thread checks itself it takes a slice at a time.
+        const size = pool ? EVAL_BATCH : COMMIT_SLICE;
+        for (let i = 0; i < withFacts.length; i += size) waiting.push(withFacts.slice(i, i + size));
       }
       while (pool && inFlight < workers * RULES_ONLY_IN_FLIGHT && waiting.length > 0) {
-        const batch = waiting.shift()!;
+        // After the last page, short batches: this thread must not sit waiting for a worker's last long one.
+        const batch = !more && waiting[0]!.length > TAIL_BATCH ? waiting[0]!.splice(0, TAIL_BATCH) : waiting.shift()!;
         const t = performance.now();
         inFlight++;
         void pool.eval(batch.map((p) => evalJob(p, true))).then((results) => {
           inFlight--;
-          checked.push({ batch, results, t });
+          checked.push({ batch, results, next: 0, t });
           wake?.();
         });
       }
-      const ready = checked.shift();
-      if (ready) commitBatch(ready.batch, ready.results, ready.t);
-      else if (waiting.length > 0) {
-        // A short batch, so that the workers' answers wait little.
-        const batch = waiting[0]!.splice(0, LOCAL_BATCH);
+      const ready = checked[0];
+      if (ready) {
+        const end = Math.min(ready.next + COMMIT_SLICE, ready.batch.length);
+        commitBatch(ready.batch.slice(ready.next, end), ready.results.slice(ready.next, end), ready.t);
+        ready.next = end;
+        if (end === ready.batch.length) checked.shift();
+      } else if (waiting.length > 0) {
+        const batch = waiting[0]!.splice(0, COMMIT_SLICE);
         if (waiting[0]!.length === 0) waiting.shift();
         const t = performance.now();
         commitBatch(batch, batch.map((p) => evalHere(evalJob(p, false))), t);

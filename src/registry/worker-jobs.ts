@@ -7,7 +7,7 @@ import { loadRuleSet } from '../rules/load.js';
 import { PARSER_VERSION } from '../scan.js';
 import { openRegistry } from './db.js';
 import { Evaluator } from './evaluate.js';
-import { JobRunner, type EvalJob, type EvalJobResult, type ScanJob, type ScanJobResult } from './job.js';
+import { JobRunner, type EvalJob, type EvalJobResult, type PlanInit, type ScanJob, type ScanJobResult } from './job.js';
 
 export interface RegistryInit {
   dbPath: string;
@@ -15,6 +15,8 @@ export interface RegistryInit {
   rulesDir?: string;
   rulesDigest: string;
   today: string;
+  /** Lets the workers plan each package's issue writes (job.ts PlanInit). */
+  plan?: PlanInit;
 }
 
 export type RegistryJobs = {
@@ -33,7 +35,7 @@ function failedEvals(jobs: EvalJob[], error: JobError): EvalJobResult[] {
 export const createJobs: CreateJobs<RegistryJobs> = (init: RegistryInit) => {
   const db = openRegistry(init.dbPath, { readonly: true });
   const ruleSet = init.rulesDir ? loadRuleSet(init.rulesDir) : loadRuleSet();
-  const runner = new JobRunner(db, new Evaluator(ruleSet, init.today));
+  const runner = new JobRunner(db, new Evaluator(ruleSet, init.today), init.plan);
   // The rules on disk changed after the run started: refuse rather than mix two rule sets in one run.
   const stale: JobError | undefined = ruleSet.digest === init.rulesDigest ? undefined
     : { code: 'E_CONFIG', message: `the rules changed during the run (digest ${ruleSet.digest.slice(0, 12)}, run uses ${init.rulesDigest.slice(0, 12)})` };
