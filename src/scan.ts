@@ -18,9 +18,7 @@ export interface ScanOptions {
   code?: boolean;
 }
 
-/** Bumped whenever the extracted facts can change for the same bytes (cache key for re-scans). */
-// 3: iOS Objective-C class lists, selectors and defined symbols; SDKs from <meta-data> keys (session 2).
-export const PARSER_VERSION = '3';
+export { PARSER_VERSION } from './facts/version.js';
 
 export async function scanPackage(path: string, opts: ScanOptions = {}): Promise<PackageFacts> {
   const digests = takeHash(path);

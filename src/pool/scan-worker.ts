@@ -3,7 +3,6 @@
 // holds what they need (a database connection, a rule set) for the life of the worker.
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeHashPool } from '../hash/hash.js';
-import { scanPackage } from '../scan.js';
 import { jobErrorOf, type BuiltinJobs, type CreateJobs, type FromWorker, type JobError, type JobMap, type ScanRequest, type ToWorker, type WorkerInit, type WorkerJobs } from './scan-pool.js';
 
 type Handler = (payload: unknown) => unknown;
@@ -12,7 +11,9 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 const builtin: WorkerJobs<BuiltinJobs> = {
-  handlers: { scan: (r: ScanRequest) => scanPackage(r.path, r.options) },
+  // The parsers load with the first scan: a worker that only runs a job module's kinds (a rules-only re-scan
+  // checks stored facts) never needs them.
+  handlers: { scan: async (r: ScanRequest) => (await import('../scan.js')).scanPackage(r.path, r.options) },
 };
 
 /** The handlers, or why the job module could not start (then every job ends with that error). */

@@ -12,7 +12,7 @@ import { isEduscanError } from '../errors.js';
 import type { PackageFacts } from '../facts/schema.js';
 import { HashError, startHash, takeHash } from '../hash/hash.js';
 import type { Limits } from '../limits.js';
-import { PARSER_VERSION, scanPackage } from '../scan.js';
+import { PARSER_VERSION } from '../facts/version.js';
 import type { Db } from './db.js';
 import type { CompactResult, EvalOutcome, Evaluator, RecordRow, TrackedFinding } from './evaluate.js';
 import { ISSUE_COLUMNS, planIssues, type IssuePlan, type IssueRow } from './issue-plan.js';
@@ -230,7 +230,9 @@ export class JobRunner {
           out.contentError = true;
         } else out.outcome = hit.outcome!;
       } else {
-        // scanPackage takes the hash started above instead of reading the file once more.
+        // scanPackage takes the hash started above instead of reading the file once more. The parsers are loaded
+        // on the first package parsed: a worker of a rules-only run never needs them.
+        const { scanPackage } = await import('../scan.js');
         const facts = await scanPackage(job.path, { ...(job.verify ? { verify: true } : {}), ...(job.limits ? { limits: job.limits } : {}) });
         out.factsJson = JSON.stringify(facts);
         out.outcome = this.evaluate(facts, job);

@@ -16,7 +16,7 @@ import type { WorkCalendar } from '../calendar/calendar.js';
 import type { Verdict } from '../check/types.js';
 import { EduscanError } from '../errors.js';
 import type { RuleSet } from '../rules/types.js';
-import { PARSER_VERSION } from '../scan.js';
+import { PARSER_VERSION } from '../facts/version.js';
 import type { Db } from './db.js';
 import { Evaluator, type TrackedFinding } from './evaluate.js';
 import {

@@ -4,7 +4,7 @@
 // does every write. A job the pool ends (a crash, out of heap, the time limit) becomes a failed result.
 import { DEFAULT_JOB_TIMEOUT_MS, jobErrorOf, jobModuleUrl, ScanPool, type CreateJobs, type JobError } from '../pool/scan-pool.js';
 import { loadRuleSet } from '../rules/load.js';
-import { PARSER_VERSION } from '../scan.js';
+import { PARSER_VERSION } from '../facts/version.js';
 import { openRegistry } from './db.js';
 import { Evaluator } from './evaluate.js';
 import { JobRunner, type EvalJob, type EvalJobResult, type PlanInit, type ScanJob, type ScanJobResult } from './job.js';
