@@ -27,6 +27,7 @@ import {
 } from './lifecycle.js';
 import { jobErrorOf } from '../pool/scan-pool.js';
 import { ISSUE_COLUMNS, planIssues, type IssuePlan, type IssueRow } from './issue-plan.js';
+import { startCheckpointer } from './checkpointer.js';
 import { startJobPool } from './worker-jobs.js';
 
 export type RescanMode = 'full' | 'changed-only' | 'rules-only';
@@ -584,10 +585,18 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     if (pending) await pending;
   };
 
+  // With the database's path, checkpoints run on a thread of their own (checkpointer.ts), not in this thread's
+  // commits; without it, or if that thread fails, SQLite's own every WAL_AUTOCHECKPOINT_PAGES.
+  const checkpointer = opts.dbPath ? startCheckpointer(opts.dbPath, (e) => {
+    log?.warn({ event: 'checkpointer-failed', error: e.message }, 'WAL checkpoints are back on the writing thread');
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  }) : undefined;
+  if (checkpointer) db.pragma('wal_autocheckpoint = 0');
   try {
     await (opts.mode === 'rules-only' ? rulesOnly(rulesOnlyWorkers(opts)) : scanAll());
   } finally {
     await runner.close();
+    await checkpointer?.stop();
   }
   if (fatal) throw fatal.error;
 
