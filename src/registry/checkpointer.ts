@@ -20,29 +20,32 @@ const fail = (e) => {
   parentPort.postMessage({ failed: (e && e.code ? e.code + ': ' : '') + (e && e.message ? e.message : String(e)) });
   try { if (db) db.close(); } catch {}
 };
+const checkpoint = () => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (e) {
+    // SQLITE_BUSY: another checkpoint is running; the next tick tries again.
+    if (!e || e.code !== 'SQLITE_BUSY') fail(e);
+  }
+};
 try {
   const Database = require(workerData.sqlite);
   db = new Database(workerData.path, { fileMustExist: true });
-  timer = setInterval(() => {
-    try {
-      db.pragma('wal_checkpoint(PASSIVE)');
-    } catch (e) {
-      // SQLITE_BUSY: another checkpoint is running; the next tick tries again.
-      if (!e || e.code !== 'SQLITE_BUSY') fail(e);
-    }
-  }, workerData.intervalMs);
+  timer = setInterval(() => checkpoint(), workerData.intervalMs);
 } catch (e) {
   fail(e);
 }
 parentPort.on('message', () => {
   clearInterval(timer);
+  // A last one: the caller stops this thread once the readers are gone, so it can copy the whole WAL.
+  if (db && db.open) checkpoint();
   try { if (db && db.open) db.close(); } catch {}
   parentPort.close();
 });
 `;
 
 export interface Checkpointer {
-  /** Stops the thread (it finishes the checkpoint it is in); resolves when it has exited. */
+  /** Stops the thread after one last checkpoint; resolves when it has exited. */
   stop(): Promise<void>;
 }
 

@@ -596,6 +596,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     await (opts.mode === 'rules-only' ? rulesOnly(rulesOnlyWorkers(opts)) : scanAll());
   } finally {
     await runner.close();
+    // With the workers' read connections gone, the checkpoint thread's last checkpoint copies the whole WAL.
     await checkpointer?.stop();
   }
   if (fatal) throw fatal.error;
