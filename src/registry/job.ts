@@ -3,9 +3,10 @@
 //    and the check outcome against the entry's record;
 //  - eval: a stored SHA-256 -> the check outcome from cached facts, without opening the package (--rules-only,
 //    and unchanged files).
-// A JobRunner only READS the registry (facts cache, record text); every write is the caller's. So it runs in a
-// worker thread on its own read-only connection, on the main thread, or on another machine behind a queue
-// (docs/registry.md).
+// A JobRunner only READS the registry (facts cache, record text, and with a PlanInit the entry's issue rows, to
+// plan their writes); every write is the caller's. So it runs in a worker thread on its own read-only
+// connection, on the main thread, or on another machine behind a queue (docs/registry.md); without a PlanInit
+// a result carries the tracked findings and the writer plans.
 import { hash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { isEduscanError } from '../errors.js';
