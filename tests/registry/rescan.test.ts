@@ -237,6 +237,22 @@ describe('remediation clock', () => {
     // 12/22..12/25 = 1..4, 12/28..12/31 = 5..8, 1/1 holiday, 1/4..1/8 = 9..13, 1/11 = 14, 1/12 = 15.
     expect(listIssues(db, { today: '2027-01-04', calendar: loadCalendar(cal) }).find((x) => x.id === i.id)).toMatchObject({ deadline: '2027-01-12', deadlineNote: null, firstSeen: '2026-12-21' });
   });
+
+  it('with a worker thread too: a worker plans without the calendar, so a deadline counted from another day is left to the writer', async () => {
+    const { dir } = sampleFolder();
+    const { db, path } = openTemp(dir);
+    importPath(db, dir);
+    await run(db, { today: '2026-12-21' });
+    const i = openIssues(db, '2026-12-21').find((x) => x.severity === 'high')!;
+    expect(i.deadline).toBeNull();
+    const cal = tempDir('cal-worker');
+    cpSync(join(RULES_DIR, 'calendar'), cal, { recursive: true });
+    writeFileSync(join(cal, 'cn-2027.yaml'), 'year: 2027\nnotice: {title: test, issued: "2026-11-01", url: "https://example.org/"}\nholidays: [{name: 元旦, from: "2027-01-01", to: "2027-01-01"}]\nworkdays: []\n');
+    const r = await run(db, { today: '2027-01-04', mode: 'rules-only', calendar: loadCalendar(cal), concurrency: 1, exactConcurrency: true }, path);
+    expect(r.processed).toBeGreaterThan(0);
+    expect(listIssues(db, { today: '2027-01-04', calendar: loadCalendar(cal) }).find((x) => x.id === i.id)).toMatchObject({ deadline: '2027-01-12', deadlineNote: null, firstSeen: '2026-12-21' });
+    db.close();
+  });
 });
 
 describe('versions and the diff against the previous scan', () => {

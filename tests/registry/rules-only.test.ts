@@ -20,8 +20,8 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Entries: more than a worker's queued batches (3 x 50), so that both threads check some. */
-const COPIES = 60;
+/** Entries: more than a worker's batches in flight (2 x 200, rescan.ts), so that both threads check some. */
+const COPIES = 150;
 
 /**
  * A registry folder: the sample and its record with COPIES copies of each of 4 contents beside it (the same
