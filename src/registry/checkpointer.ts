@@ -2,7 +2,8 @@
 // fsyncs both (synchronous=NORMAL); run by SQLite's automatic checkpoint, that happens inside a commit on the
 // thread that writes every result, which then waits on the disk. A second connection running PASSIVE checkpoints
 // never blocks the writer nor the readers, and the writer keeps working while the disk syncs: rules-only after a
-// rules change went from 4,506-4,857 to 5,152-5,312 packages/s (bench registry, 12,000 entries, measured).
+// rules change went from 4,506-4,857 to 5,152-5,312 packages/s (warm re-runs on a copy of the bench's
+// 12,000-entry registry, measured).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 

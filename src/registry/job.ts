@@ -16,7 +16,7 @@ import type { Limits } from '../limits.js';
 import { PARSER_VERSION } from '../facts/version.js';
 import type { Db } from './db.js';
 import type { CompactResult, EvalOutcome, Evaluator, RecordRow, TrackedFinding } from './evaluate.js';
-import { ISSUE_COLUMNS, planIssues, type IssuePlan, type IssueRow } from './issue-plan.js';
+import { issueReader, planIssues, type IssuePlan, type IssueSource } from './issue-plan.js';
 import type { Deadline } from './lifecycle.js';
 
 export interface JobError {
@@ -117,16 +117,14 @@ export interface PlanInit {
 
 export class JobRunner {
   private readonly factsStmt;
-  private readonly openIssuesStmt;
-  private readonly issueByKeyStmt;
+  private readonly issuesOf: (packageId: number) => IssueSource;
   private readonly recordStmt;
   private readonly appStmt;
   private readonly records = new Map<number, RecordRow>();
   private readonly apps = new Map<string, number | null>();
 
   constructor(private readonly db: Db, private readonly evaluator: Evaluator, private readonly planInit?: PlanInit) {
-    this.openIssuesStmt = db.prepare<[number], IssueRow>(`SELECT ${ISSUE_COLUMNS} FROM issues WHERE package_id = ? AND resolved_at IS NULL`);
-    this.issueByKeyStmt = db.prepare<[number, string], IssueRow>(`SELECT ${ISSUE_COLUMNS} FROM issues WHERE package_id = ? AND key = ?`);
+    this.issuesOf = issueReader(db);
     this.factsStmt = db.prepare<[string, string], { facts_json: string | null; error_code: string | null; error_message: string | null }>(
       'SELECT facts_json, error_code, error_message FROM facts WHERE sha256 = ? AND parser_version = ?');
     this.recordStmt = db.prepare<[number], RecordRow>('SELECT id, path, format, text, digest FROM records WHERE id = ?');
@@ -181,7 +179,7 @@ export class JobRunner {
     if (o.result.findingsDigest !== known.findingsDigest) result.findingsJson = findingsJson;
     const appId = this.appId(o);
     if (issuesState(o.result.trackedDigest, appId, o.recordDigest) !== known.issuesState) {
-      const plan = this.planInit && planIssues({ open: () => this.openIssuesStmt.all(packageId), byKey: (key) => this.issueByKeyStmt.get(packageId, key) }, tracked, {
+      const plan = this.planInit && planIssues(this.issuesOf(packageId), tracked, {
         appId, recordDigest: o.recordDigest, runId: this.planInit.runId, openedToday: this.planInit.openedToday,
         after: () => undefined, // another day's deadline needs the calendar: planned by the writer
       });

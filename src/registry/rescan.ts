@@ -26,7 +26,7 @@ import {
   deadlineAfter, describeChanges, FILING_UPDATE_RULE, FILING_UPDATE_WORKING_DAYS, REMEDIATION_WORKING_DAYS, versionChanges, type VersionSnapshot,
 } from './lifecycle.js';
 import { jobErrorOf } from '../pool/scan-pool.js';
-import { ISSUE_COLUMNS, planIssues, type IssuePlan, type IssueRow } from './issue-plan.js';
+import { issueReader, planIssues, type IssuePlan } from './issue-plan.js';
 import { startCheckpointer } from './checkpointer.js';
 import { startJobPool } from './worker-jobs.js';
 
@@ -247,10 +247,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
     sha256 = COALESCE(@sha256, sha256), app_id = COALESCE(@appId, app_id), last_scan_id = COALESCE(@scan, last_scan_id) WHERE id = @id`);
   // The usual case of a re-scan (same digests, same app): only the pointer to the new scan changes.
   const setLastScan = db.prepare('UPDATE packages SET last_scan_id = ? WHERE id = ?');
-  // A package's open issues (the partial index issues_open_package), and a resolved one only when a finding with
-  // its key is back: resolved rows pile up over the runs and are otherwise never read again.
-  const openIssuesOf = db.prepare<[number], IssueRow>(`SELECT ${ISSUE_COLUMNS} FROM issues WHERE package_id = ? AND resolved_at IS NULL`);
-  const issueByKey = db.prepare<[number, string], IssueRow>(`SELECT ${ISSUE_COLUMNS} FROM issues WHERE package_id = ? AND key = ?`);
+  const issuesOf = issueReader(db);
   const insIssue = db.prepare(`INSERT INTO issues (package_id, app_id, key, kind, rule, severity, fingerprint, message, first_seen, first_run,
       opened_run, suppressed_reason, suppressed_by, suppressed_until, deadline, deadline_note)
     VALUES (@pkg, @appId, @key, @kind, @rule, @severity, @fingerprint, @message, @today, @run, @run, @sReason, @sBy, @sUntil, @deadline, @note)`);
@@ -316,7 +313,7 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
   const openedToday = deadlineAfter(calendar, today, REMEDIATION_WORKING_DAYS);
   /** Brings the package's issues in line with its findings here; false when a deadline is still waiting for the calendar. */
   const applyIssues = (pkg: PackageRow, appId: number | null, tracked: readonly TrackedFinding[], recordDigest: string | null): boolean => {
-    const plan = planIssues({ open: () => openIssuesOf.all(pkg.id), byKey: (key) => issueByKey.get(pkg.id, key) }, tracked, {
+    const plan = planIssues(issuesOf(pkg.id), tracked, {
       appId, recordDigest, runId, openedToday, after: (from, days) => deadlineAfter(calendar, from, days),
     });
     return applyPlan(pkg, plan!); // never undefined: `after` always answers here
@@ -365,6 +362,8 @@ export async function rescan(db: Db, opts: RescanOptions): Promise<RescanReport>
         if (r.plan && r.plan.appId === appId) settled = applyPlan(c.pkg, r.plan);
         else if (r.tracked) settled = applyIssues(c.pkg, appId, r.tracked, o.recordDigest);
         else throw new Error(`${c.pkg.path}: a result without its tracked findings reached the commit`); // a bug, as above
+        // A filing update applyVersion just opened without a deadline is not in a worker's plan (it read the rows
+        // before): it keeps the entry unsettled here, as planning on this thread would.
         setIssuesState.run(settled && versionSettled ? state : null, c.pkg.id);
       }
     }

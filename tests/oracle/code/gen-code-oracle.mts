@@ -22,8 +22,9 @@ import { DexFile, dexHeaderOffsets } from '../../../src/dex/dex-file.js';
 import { isEduscanError, type Anomaly } from '../../../src/errors.js';
 import { FileSource } from '../../../src/io/source.js';
 import { resolveLimits } from '../../../src/limits.js';
-import { openZip, readEntry } from '../../../src/zip/zip.js';
+import { openZip } from '../../../src/zip/zip.js';
 import { corpusFiles } from '../../helpers/corpus.js';
+import { corpusDexFiles } from '../../dex/corpus-dex.js';
 
 const HERE = import.meta.dirname;
 export const FROZEN_RULES = join(HERE, 'rules');
@@ -71,61 +72,47 @@ function pick(name: string, every: number): boolean {
 const javaOf = (desc: string): string => desc.slice(1, -1).replaceAll('/', '.');
 
 /** Signature data drawn from what the corpus dex files define and refer to. */
-function buildWideRules(apks: string[]): CodeRules {
+function buildWideRules(): CodeRules {
   const packages = new Set<string>();
   const classes = new Set<string>();
   const members = new Map<string, Set<string>>(); // "m:" / "f:" + class → names
   const strings = new Set<string>();
-  for (const apk of apks) {
-    let src: FileSource | undefined;
+  for (const { bytes } of corpusDexFiles()) {
     try {
-      src = new FileSource(apk);
-      const zip = openZip(src);
-      for (const e of zip.entries) {
-        if (!e.name.endsWith('.dex')) continue;
-        let buf: Buffer;
-        try {
-          buf = readEntry(zip, e);
-          for (const at of dexHeaderOffsets(buf)) {
-            const dex = new DexFile(buf, { headerOffset: at });
-            for (let c = 0; c < dex.classCount; c++) {
-              const d = dex.classDescriptor(c);
-              if (!/^L[\w$/]+;$/.test(d) || !d.includes('/')) continue;
-              const parts = javaOf(d).split('.');
-              for (let depth = 2; depth < parts.length; depth++) packages.add(`${parts.slice(0, depth).join('.')}.`);
-              if (!parts.at(-1)!.includes('$')) classes.add(parts.join('.'));
-            }
-            for (let m = 0; m < dex.methodCount; m++) {
-              const cd = dex.typeDescriptor(dex.methodClassIdx(m));
-              const n = dex.string(dex.methodNameIdx(m));
-              if (/^L[\w$/]+;$/.test(cd) && /^(?:<init>|[A-Za-z_$][\w$]*)$/.test(n)) {
-                const k = `m:${javaOf(cd)}`;
-                if (!members.has(k)) members.set(k, new Set());
-                members.get(k)!.add(n);
-              }
-            }
-            for (let f = 0; f < dex.fieldCount; f++) {
-              const cd = dex.typeDescriptor(dex.fieldClassIdx(f));
-              const n = dex.string(dex.fieldNameIdx(f));
-              if (/^L[\w$/]+;$/.test(cd) && /^[A-Za-z_$][\w$]*$/.test(n)) {
-                const k = `f:${javaOf(cd)}`;
-                if (!members.has(k)) members.set(k, new Set());
-                members.get(k)!.add(n);
-              }
-            }
-            for (let s = 0; s < dex.stringCount; s++) {
-              const v = dex.string(s);
-              if (v.length >= 2 && v.length <= 40 && !v.includes('\0') && !v.includes('\ufffd')) strings.add(v);
-            }
+      for (const at of dexHeaderOffsets(bytes)) {
+        const dex = new DexFile(bytes, { headerOffset: at });
+        for (let c = 0; c < dex.classCount; c++) {
+          const d = dex.classDescriptor(c);
+          if (!/^L[\w$/]+;$/.test(d) || !d.includes('/')) continue;
+          const parts = javaOf(d).split('.');
+          for (let depth = 2; depth < parts.length; depth++) packages.add(`${parts.slice(0, depth).join('.')}.`);
+          if (!parts.at(-1)!.includes('$')) classes.add(parts.join('.'));
+        }
+        for (let m = 0; m < dex.methodCount; m++) {
+          const cd = dex.typeDescriptor(dex.methodClassIdx(m));
+          const n = dex.string(dex.methodNameIdx(m));
+          if (/^L[\w$/]+;$/.test(cd) && /^(?:<init>|[A-Za-z_$][\w$]*)$/.test(n)) {
+            const k = `m:${javaOf(cd)}`;
+            if (!members.has(k)) members.set(k, new Set());
+            members.get(k)!.add(n);
           }
-        } catch (err) {
-          if (!isEduscanError(err)) throw err;
+        }
+        for (let f = 0; f < dex.fieldCount; f++) {
+          const cd = dex.typeDescriptor(dex.fieldClassIdx(f));
+          const n = dex.string(dex.fieldNameIdx(f));
+          if (/^L[\w$/]+;$/.test(cd) && /^[A-Za-z_$][\w$]*$/.test(n)) {
+            const k = `f:${javaOf(cd)}`;
+            if (!members.has(k)) members.set(k, new Set());
+            members.get(k)!.add(n);
+          }
+        }
+        for (let s = 0; s < dex.stringCount; s++) {
+          const v = dex.string(s);
+          if (v.length >= 2 && v.length <= 40 && !v.includes('\0') && !v.includes('\ufffd')) strings.add(v);
         }
       }
     } catch (err) {
       if (!isEduscanError(err)) throw err;
-    } finally {
-      src?.close();
     }
   }
   const sorted = (s: Iterable<string>): string[] => [...s].sort();
@@ -162,7 +149,7 @@ if (process.argv[1] && basename(process.argv[1]) === 'gen-code-oracle.mts') {
   if (process.argv.includes('--freeze-rules')) {
     mkdirSync(FROZEN_RULES, { recursive: true });
     for (const f of [SDKS_FILE, APIS_FILE, PACKERS_FILE]) copyFileSync(join(CODE_RULES_DIR, f), join(FROZEN_RULES, f));
-    writeFileSync(WIDE_RULES, `${JSON.stringify(buildWideRules(apks))}\n`);
+    writeFileSync(WIDE_RULES, `${JSON.stringify(buildWideRules())}\n`);
   }
   const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: HERE }).toString().trim();
   const header = {

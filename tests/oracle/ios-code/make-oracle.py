@@ -15,33 +15,27 @@ writes the raw output of:
 Each file starts with "# entry: <zip entry>" and "# arch: <arch>". LLVM 14 does not follow chained fixups
 in --objc-meta-data; the test then checks the class names against the strings and the class count.
 """
+import importlib.util
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import zipfile
-import plistlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORDER = ['arm64e', 'arm64', 'arm64_32', 'armv7s', 'armv7k', 'armv7', 'x86_64', 'i386']
-APP_INFO_RE = re.compile(r'^(?:(?:[^/]+/)?Payload/)?[^/]+\.app/Info\.plist$')
 
 
-def skipped(name):
-    return name.startswith('__MACOSX/') or os.path.basename(name).startswith('._') or name.endswith('/')
+def _ipa_oracle():
+    # The main bundle's executable is found exactly as the IPA oracle finds it: its functions, not a copy.
+    spec = importlib.util.spec_from_file_location('ipa_oracle', os.path.join(HERE, '..', 'ipa', 'make-oracle.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-def main_executable(z):
-    infos = [n for n in z.namelist() if not skipped(n) and APP_INFO_RE.match(n)]
-    if len(infos) != 1:
-        return None
-    info = plistlib.loads(z.read(infos[0]))
-    exe = info.get('CFBundleExecutable')
-    if not isinstance(exe, str):
-        return None
-    path = infos[0][: -len('Info.plist')] + exe
-    return path if path in z.namelist() else None
+main_executable = _ipa_oracle().main_executable
 
 
 def run(args):
